@@ -1,0 +1,108 @@
+"""The contracts between the services: queue names, job paths and payloads.
+
+Producers enqueue jobs by dotted path, so ingest never imports the parser and the parser
+never imports the shipper; they meet only here. Payloads are JSON (RQ's
+``JSONSerializer``), so a job is readable with ``redis-cli`` and by any future worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, NotRequired, TypedDict
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+PARSE = "parse"
+SHIP_ES = "ship-es"
+SHIP_S3 = "ship-s3"
+ALL_QUEUES = (PARSE, SHIP_ES, SHIP_S3)
+
+# The Redis list RQ keeps a queue's waiting job ids in (what KEDA and backlog checks read).
+RQ_QUEUE_KEY_PREFIX = Queue.redis_queue_namespace_prefix
+
+
+def queue_key(name: str) -> str:
+    """The Redis key of the list holding ``name``'s waiting jobs, e.g. ``rq:queue:parse``."""
+    return f"{RQ_QUEUE_KEY_PREFIX}{name}"
+
+
+ContentKind = Literal["text", "ndjson", "json"]
+
+
+class RawBatch(TypedDict):
+    """ingest → parser: the lines of one accepted batch and who sent them.
+
+    ``lines`` holds strings (raw text lines) or objects (structured JSON input).
+    Line numbers are positions in ``lines``; with ``batch_id`` they make each event's
+    deterministic id.
+    """
+
+    batch_id: str
+    service: str
+    source_ip: str
+    received_at: str  # RFC 3339, UTC, millisecond precision
+    content_kind: ContentKind
+    lines: list[str | dict[str, Any]]
+    truncated: list[int]  # positions of lines cut at the line-length bound
+    invalid_utf8: list[int]  # positions of lines decoded with replacement characters
+    request_id: NotRequired[str]
+
+
+class ParsedBatch(TypedDict):
+    """parser → shippers: the events of one batch, each with ``event.id`` set."""
+
+    batch_id: str
+    service: str
+    events: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """Where a kind of job goes and how it is retried."""
+
+    queue: str
+    func: str  # dotted path, resolved by the worker only
+    timeout: int  # seconds; short, so an abandoned job is re-run quickly
+    retry_intervals: Sequence[int]
+
+    def job_id(self, batch_id: str) -> str:
+        return f"{self.queue}:{batch_id}"
+
+
+PARSE_JOB = JobSpec(PARSE, "logagg.parser.jobs.parse_batch", 60, (1, 5, 15, 30, 60))
+SHIP_ES_JOB = JobSpec(
+    SHIP_ES, "logagg.shipper.jobs.ship_to_elasticsearch", 120, (2, 5, 15, 30, 60, 120, 300)
+)
+SHIP_S3_JOB = JobSpec(
+    SHIP_S3, "logagg.shipper.jobs.ship_to_archive", 120, (2, 5, 15, 30, 60, 120, 300)
+)
+
+
+def job_queue(name: str, connection: Redis) -> Queue:
+    """The RQ queue ``name`` with the project's JSON serializer."""
+    return Queue(name, connection=connection, serializer=JSONSerializer)
+
+
+def enqueue(
+    spec: JobSpec, payload: RawBatch | ParsedBatch, connection: Redis, *, pipeline: Any = None
+) -> Job:
+    """Enqueue ``payload`` as a ``spec`` job whose id is derived from the batch id.
+
+    The deterministic job id makes a repeated enqueue of the same batch replace, not
+    duplicate, the job.
+    """
+    queue = job_queue(spec.queue, connection)
+    return queue.enqueue(
+        spec.func,
+        payload,
+        job_id=spec.job_id(payload["batch_id"]),
+        job_timeout=spec.timeout,
+        retry=Retry(max=len(spec.retry_intervals), interval=list(spec.retry_intervals)),
+        result_ttl=300,
+        failure_ttl=7 * 24 * 3600,
+        pipeline=pipeline,
+    )
