@@ -70,7 +70,7 @@ class JobSpec:
     retry_intervals: Sequence[int]
 
     def job_id(self, batch_id: str) -> str:
-        return f"{self.queue}:{batch_id}"
+        return f"{self.queue}-{batch_id}"
 
 
 PARSE_JOB = JobSpec(PARSE, "logagg.parser.jobs.parse_batch", 60, (1, 5, 15, 30, 60))

@@ -1,0 +1,50 @@
+# LogAggregator. `make test` does all the set-up a fresh machine needs, then every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The nearest published 8.17.x of Elastic's test distribution on Maven Central.
+ES_VERSION := 8.17.10
+ES_ZIP := .cache/elasticsearch/elasticsearch-$(ES_VERSION).zip
+PACKAGES := -p logagg -p logagg.ingest -p logagg.parser -p logagg.shipper
+
+.PHONY: help install elasticsearch lint typecheck test test-unit test-integration clean
+
+help:
+	@echo "make test        set up (venv, packages, Elasticsearch) and run every check and test"
+	@echo "make test-unit   the unit tests only (no servers)"
+	@echo "make lint | typecheck | install | elasticsearch | clean"
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+$(ES_ZIP):
+	mkdir -p $(dir $@)
+	mvn -q -B dependency:copy \
+	  -Dartifact=org.elasticsearch.distribution.integ-test-zip:elasticsearch:$(ES_VERSION):zip \
+	  -DoutputDirectory=$(dir $@)
+
+elasticsearch: $(ES_ZIP)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy $(PACKAGES)
+
+test: lint typecheck elasticsearch
+	$(BIN)/pytest
+
+test-unit: install
+	$(BIN)/pytest -m "not integration"
+
+test-integration: install elasticsearch
+	$(BIN)/pytest -m integration
+
+clean:
+	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache .hypothesis

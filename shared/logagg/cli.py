@@ -1,0 +1,43 @@
+"""The ``logagg`` command: starts a service by name.
+
+Services are found by dotted path when asked for, so this shared module never imports a
+service's code unless that service is the one being started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+
+# command -> (module whose `main(argv)` runs it, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "ingest": ("logagg.ingest.__main__", "the HTTP intake (gunicorn) on LOGAGG_INGEST_PORT"),
+    "parser": ("logagg.parser.__main__", "a parser worker on the `parse` queue"),
+    "shipper": ("logagg.shipper.__main__", "a shipper worker (`es` or `s3` sink)"),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="logagg",
+        description="LogAggregator: start a service, or run an operator command.",
+        epilog="Settings come from the environment; see the README's settings table.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (_, help_text) in COMMANDS.items():
+        commands.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    parsed, rest = _parser().parse_known_args(args[:1])
+    module_name, _ = COMMANDS[parsed.command]
+    run: Callable[[list[str]], int] = importlib.import_module(module_name).main
+    return run(rest + args[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
