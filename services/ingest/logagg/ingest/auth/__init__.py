@@ -1,0 +1,1 @@
+"""Who may call ingest: passwords, the user store, tokens and login throttling."""

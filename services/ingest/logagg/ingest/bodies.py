@@ -1,0 +1,317 @@
+"""Request bodies to lines: content kinds, bounded decompression, line bounds, decoding.
+
+Pure functions over bytes; no Flask, no Redis. Every refusal is a :class:`BodyError`
+carrying the HTTP status it deserves (400, 413 or 415), so nothing a client sends can
+become a 500.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import zlib
+from typing import IO, Any
+
+from logagg.errors import LogaggError
+from logagg.queues import ContentKind
+
+Line = str | dict[str, Any]
+
+_TEXT_TYPES = frozenset({"text/plain", "application/octet-stream"})
+_NDJSON_TYPES = frozenset(
+    {"application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines"}
+)
+_JSON_TYPES = frozenset({"application/json"})
+_GZIP_ENCODINGS = frozenset({"gzip", "x-gzip"})
+
+# zlib window bits for the gzip container (RFC 1952) only.
+_GZIP_WBITS = 16 + zlib.MAX_WBITS
+_READ_CHUNK = 64 * 1024
+
+
+class BodyError(LogaggError):
+    """A body refused, with the HTTP status and error code the answer should carry."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BodyLimits:
+    """The bounds on one request: bytes on the wire, after decompression, per line."""
+
+    max_body_bytes: int
+    max_decompressed_bytes: int
+    max_line_bytes: int
+
+
+@dataclasses.dataclass(slots=True)
+class DecodedLines:
+    """The lines of a body, and which of them were cut or had invalid UTF-8.
+
+    ``sizes`` holds each line's size in bytes as received, for batching by size.
+    ``kind`` is what the body turned out to be: a JSON body that does not parse is text.
+    """
+
+    kind: ContentKind
+    lines: list[Line] = dataclasses.field(default_factory=list)
+    sizes: list[int] = dataclasses.field(default_factory=list)
+    truncated: list[int] = dataclasses.field(default_factory=list)
+    invalid_utf8: list[int] = dataclasses.field(default_factory=list)
+
+
+def content_kind(content_type: str | None) -> ContentKind:
+    """The kind of body announced by a ``Content-Type`` header (none means text)."""
+    if content_type is None or not content_type.strip():
+        return "text"
+    mimetype = content_type.split(";", 1)[0].strip().lower()
+    if mimetype in _TEXT_TYPES or mimetype.startswith("text/"):
+        return "text"
+    if mimetype in _NDJSON_TYPES:
+        return "ndjson"
+    is_json_suffix = mimetype.startswith("application/") and mimetype.endswith("+json")
+    if mimetype in _JSON_TYPES or is_json_suffix:
+        return "json"
+    raise BodyError(
+        415,
+        "unsupported_media_type",
+        f"unsupported Content-Type {mimetype!r}; use text/plain, application/x-ndjson "
+        "or application/json",
+    )
+
+
+def check_encoding(content_encoding: str | None) -> bool:
+    """Whether the body is gzip-compressed; raise for an encoding this service cannot read."""
+    if content_encoding is None or content_encoding.strip().lower() in ("", "identity"):
+        return False
+    if content_encoding.strip().lower() in _GZIP_ENCODINGS:
+        return True
+    raise BodyError(
+        415,
+        "unsupported_encoding",
+        f"unsupported Content-Encoding {content_encoding!r}; use gzip or none",
+    )
+
+
+def read_bounded(stream: IO[bytes], content_length: int | None, limit: int) -> bytes:
+    """Read a request body of at most ``limit`` bytes, refusing early when it says it's larger."""
+    if content_length is not None and content_length > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = stream.read(min(_READ_CHUNK, limit + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            raise _too_large(limit)
+    return b"".join(chunks)
+
+
+def gunzip_bounded(data: bytes, limit: int) -> bytes:
+    """Decompress gzip ``data`` (one or more members), never holding more than ``limit`` bytes.
+
+    The output is produced in steps that each stop one byte past what is left of the
+    bound, so a gzip bomb is refused after ``limit`` bytes, not after filling memory.
+    """
+    out: list[bytes] = []
+    total = 0
+    remaining = data
+    try:
+        while remaining:
+            inflater = zlib.decompressobj(_GZIP_WBITS)
+            pending = remaining
+            while not inflater.eof:
+                piece = inflater.decompress(pending, limit - total + 1)
+                total += len(piece)
+                if total > limit:
+                    raise BodyError(
+                        413,
+                        "payload_too_large",
+                        f"body larger than {limit} bytes once decompressed",
+                    )
+                out.append(piece)
+                pending = inflater.unconsumed_tail
+                if not pending and not inflater.eof and not piece:
+                    raise BodyError(400, "bad_encoding", "gzip body is truncated")
+            remaining = inflater.unused_data
+            if not remaining.strip(b"\x00"):
+                # Trailing zero padding after the last member is tolerated, as gzip does.
+                break
+    except zlib.error as error:
+        raise BodyError(400, "bad_encoding", f"body is not valid gzip: {error}") from error
+    return b"".join(out)
+
+
+def decode_body(data: bytes, kind: ContentKind, max_line_bytes: int) -> DecodedLines:
+    """Split ``data`` into lines according to ``kind``, bounding and decoding each."""
+    if kind == "text":
+        return _text_lines(data, max_line_bytes)
+    if kind == "ndjson":
+        return _ndjson_lines(data, max_line_bytes)
+    return _json_lines(data, max_line_bytes)
+
+
+def _too_large(limit: int) -> BodyError:
+    return BodyError(413, "payload_too_large", f"body larger than {limit} bytes")
+
+
+def _cut(raw: bytes, limit: int) -> bytes:
+    """``raw`` cut to at most ``limit`` bytes, never inside a UTF-8 character."""
+    end = limit
+    # Step back over continuation bytes (10xxxxxx) so the last character stays whole.
+    while end > max(limit - 3, 0) and (raw[end] & 0xC0) == 0x80:
+        end -= 1
+    return raw[:end]
+
+
+def _raw_lines(data: bytes) -> list[bytes]:
+    raw_lines = data.split(b"\n")
+    return [raw[:-1] if raw.endswith(b"\r") else raw for raw in raw_lines]
+
+
+def _text_lines(data: bytes, max_line_bytes: int) -> DecodedLines:
+    result = DecodedLines("text")
+    for raw in _raw_lines(data):
+        if not raw or raw.isspace():
+            continue
+        _add_raw_text(result, raw, max_line_bytes)
+    return result
+
+
+def _add_raw_text(result: DecodedLines, raw: bytes, max_line_bytes: int) -> str:
+    position = len(result.lines)
+    if len(raw) > max_line_bytes:
+        raw = _cut(raw, max_line_bytes)
+        result.truncated.append(position)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", errors="replace")
+        result.invalid_utf8.append(position)
+    result.lines.append(text)
+    result.sizes.append(len(raw))
+    return text
+
+
+def _reject_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON; accepting them would write invalid JSON downstream.
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_constant=_reject_constant)
+
+
+def _ndjson_lines(data: bytes, max_line_bytes: int) -> DecodedLines:
+    result = DecodedLines("ndjson")
+    for raw in _raw_lines(data):
+        if not raw or raw.isspace():
+            continue
+        position = len(result.lines)
+        text = _add_raw_text(result, raw, max_line_bytes)
+        if result.truncated and result.truncated[-1] == position:
+            continue  # a cut JSON value no longer parses; it stays as text, marked
+        try:
+            value = _loads(text)
+        except (ValueError, RecursionError):
+            continue  # kept as the raw text line; the parser tags what it cannot read
+        if isinstance(value, dict | str):
+            if isinstance(value, str) and (not value or value.isspace()):
+                _drop_last(result, position)
+                continue
+            result.lines[position] = value
+    return result
+
+
+def _drop_last(result: DecodedLines, position: int) -> None:
+    result.lines.pop()
+    result.sizes.pop()
+    for marks in (result.truncated, result.invalid_utf8):
+        if marks and marks[-1] == position:
+            marks.pop()
+
+
+def _json_lines(data: bytes, max_line_bytes: int) -> DecodedLines:
+    try:
+        text = data.decode("utf-8")
+        had_invalid_utf8 = False
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="replace")
+        had_invalid_utf8 = True
+    try:
+        document = _loads(text)
+    except (ValueError, RecursionError):
+        # The original clients send plain text under a JSON content type.
+        return _text_lines(data, max_line_bytes)
+    items = document.get("lines") if isinstance(document, dict) else document
+    if not isinstance(items, list):
+        raise BodyError(
+            400,
+            "invalid_body",
+            'a JSON body must be an array of strings or objects, or {"lines": [...]}',
+        )
+    result = DecodedLines("json")
+    for index, item in enumerate(items):
+        if isinstance(item, str):
+            if not item or item.isspace():
+                continue
+            _add_json_string(result, item, max_line_bytes)
+        elif isinstance(item, dict):
+            _add_json_object(result, item, max_line_bytes)
+        else:
+            raise BodyError(
+                400,
+                "invalid_body",
+                f"item {index} is a {type(item).__name__}; items must be strings or objects",
+            )
+        if had_invalid_utf8 and _contains_replacement(result.lines[-1]):
+            result.invalid_utf8.append(len(result.lines) - 1)
+    return result
+
+
+def _add_json_string(result: DecodedLines, item: str, max_line_bytes: int) -> None:
+    # A character is at most 4 bytes in UTF-8: short strings need no encoding to measure.
+    if len(item) * 4 <= max_line_bytes:
+        result.lines.append(item)
+        result.sizes.append(len(item))
+        return
+    raw = item.encode("utf-8", errors="surrogatepass")
+    if len(raw) > max_line_bytes:
+        result.truncated.append(len(result.lines))
+        raw = _cut(raw, max_line_bytes)
+        item = raw.decode("utf-8", errors="replace")
+    result.lines.append(item)
+    result.sizes.append(len(raw))
+
+
+def _add_json_object(result: DecodedLines, item: dict[str, Any], max_line_bytes: int) -> None:
+    # ASCII-escaped JSON is never shorter than its UTF-8 form, so it bounds the size.
+    size = len(json.dumps(item, separators=(",", ":")))
+    if size <= max_line_bytes:
+        result.lines.append(item)
+        result.sizes.append(size)
+        return
+    raw = json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8", errors="surrogatepass"
+    )
+    if len(raw) <= max_line_bytes:
+        result.lines.append(item)
+        result.sizes.append(len(raw))
+        return
+    # Too large to keep as an object: its JSON text is kept, cut and marked.
+    result.truncated.append(len(result.lines))
+    raw = _cut(raw, max_line_bytes)
+    result.lines.append(raw.decode("utf-8", errors="replace"))
+    result.sizes.append(len(raw))
+
+
+def _contains_replacement(line: Line) -> bool:
+    if isinstance(line, str):
+        return "\ufffd" in line
+    return "\ufffd" in json.dumps(line, ensure_ascii=False)

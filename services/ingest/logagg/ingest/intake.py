@@ -1,0 +1,36 @@
+"""Storing accepted batches in Redis, and measuring the backlog that bounds intake."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from redis import Redis
+from redis.client import Pipeline
+
+from logagg.queues import ALL_QUEUES, PARSE_JOB, RawBatch, enqueue, queue_key
+
+
+def queue_backlog(pipe: Pipeline) -> None:
+    """Queue one ``LLEN`` per pipeline queue on ``pipe``; sum the replies for the backlog."""
+    for name in ALL_QUEUES:
+        pipe.llen(queue_key(name))
+
+
+def backlog(redis: Redis) -> int:
+    """Jobs waiting over all the pipeline's queues."""
+    with redis.pipeline(transaction=False) as pipe:
+        queue_backlog(pipe)
+        return sum(int(depth) for depth in pipe.execute())
+
+
+def store_batches(redis: Redis, batches: Sequence[RawBatch]) -> None:
+    """Enqueue one parse job per batch, all in one transaction: all are stored or none.
+
+    A Redis failure raises ``redis.exceptions.RedisError``; nothing was stored then.
+    """
+    if not batches:
+        return
+    with redis.pipeline(transaction=True) as pipe:
+        for batch in batches:
+            enqueue(PARSE_JOB, batch, redis, pipeline=pipe)
+        pipe.execute()

@@ -1,0 +1,236 @@
+"""The OpenAPI 3.1 description of the ingest HTTP API, served at ``/openapi.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {"$ref": "#/components/responses/Error"}
+
+
+def _json(schema_ref: str) -> dict[str, Any]:
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}
+
+
+def _ok(description: str, schema_ref: str) -> dict[str, Any]:
+    return {"description": description, "content": _json(schema_ref)}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    return {str(status): _ERROR for status in statuses}
+
+
+_BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+
+_PATHS: dict[str, Any] = {
+    "/auth/login": {
+        "get": {
+            "summary": "Log in with HTTP Basic credentials (the original clients' flow)",
+            "security": [{"basic": []}],
+            "responses": {"200": _ok("Tokens", "LoginAnswer"), **_errors(401, 429, 503)},
+        },
+        "post": {
+            "summary": "Log in with a JSON username and password",
+            "security": [],
+            "requestBody": {"required": True, "content": _json("Credentials")},
+            "responses": {
+                "200": _ok("Tokens", "LoginAnswer"),
+                **_errors(400, 401, 415, 429, 503),
+            },
+        },
+    },
+    "/auth/refresh": {
+        "post": {
+            "summary": "A new access token for a refresh token (sent as Bearer)",
+            "security": _BEARER,
+            "responses": {"200": _ok("A new access token", "RefreshAnswer"), **_errors(401, 503)},
+        }
+    },
+    "/auth/register": {
+        "post": {
+            "summary": "Create a user (admins only)",
+            "security": _BEARER,
+            "requestBody": {"required": True, "content": _json("NewUser")},
+            "responses": {
+                "201": _ok("Created", "UserCreated"),
+                **_errors(400, 401, 403, 409, 503),
+            },
+        }
+    },
+    "/auth/user/password": {
+        "put": {
+            "summary": "Change a password: one's own with the old one, anyone's as admin",
+            "security": _BEARER,
+            "requestBody": {"required": True, "content": _json("PasswordChange")},
+            "responses": {
+                "200": _ok("Changed; tokens issued before stop working", "Message"),
+                **_errors(400, 401, 403, 404, 429, 503),
+            },
+        }
+    },
+    "/auth/user": {
+        "delete": {
+            "summary": "Delete a user (admins only; never the last admin)",
+            "security": _BEARER,
+            "requestBody": {"required": True, "content": _json("Username")},
+            "responses": {
+                "200": _ok("Deleted; the user's tokens stop working", "Message"),
+                **_errors(400, 401, 403, 404, 409, 503),
+            },
+        }
+    },
+    "/auth/users": {
+        "get": {
+            "summary": "List users and roles (admins only)",
+            "security": _BEARER,
+            "responses": {"200": _ok("Users", "UserList"), **_errors(401, 403, 503)},
+        }
+    },
+    "/log": {
+        "post": {
+            "summary": "Send log lines",
+            "description": (
+                "text/plain: one line per event; application/x-ndjson: one JSON value per "
+                'line; application/json: an array of strings or objects, or {"lines": [...]} '
+                "(a JSON body that does not parse is read as text). Content-Encoding: gzip "
+                "is accepted. Long lines are cut and counted in `truncated`."
+            ),
+            "security": _BEARER,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "text/plain": {"schema": {"type": "string"}},
+                    "application/x-ndjson": {"schema": {"type": "string"}},
+                    "application/json": {
+                        "schema": {
+                            "oneOf": [
+                                {"$ref": "#/components/schemas/JsonLines"},
+                                {
+                                    "type": "object",
+                                    "required": ["lines"],
+                                    "properties": {
+                                        "lines": {"$ref": "#/components/schemas/JsonLines"}
+                                    },
+                                },
+                            ]
+                        }
+                    },
+                },
+            },
+            "responses": {
+                "202": _ok("Stored for parsing", "Accepted"),
+                **_errors(400, 401, 403, 413, 415, 429, 503),
+            },
+        }
+    },
+    "/healthz": {
+        "get": {
+            "summary": "Liveness: the process answers",
+            "security": [],
+            "responses": {"200": _ok("Alive", "Status")},
+        }
+    },
+    "/readyz": {
+        "get": {
+            "summary": "Readiness: Redis answers",
+            "security": [],
+            "responses": {"200": _ok("Ready", "Status"), **_errors(503)},
+        }
+    },
+    "/metrics": {
+        "get": {
+            "summary": "Prometheus metrics",
+            "security": [],
+            "responses": {
+                "200": {
+                    "description": "Prometheus text format",
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                }
+            },
+        }
+    },
+    "/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "security": [],
+            "responses": {
+                "200": {
+                    "description": "OpenAPI document",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
+        }
+    },
+}
+
+
+def _object(required: list[str], **properties: Any) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+_STRING: dict[str, Any] = {"type": "string"}
+_ROLE: dict[str, Any] = {"type": "string", "enum": ["admin", "writer"]}
+
+_SCHEMAS: dict[str, Any] = {
+    "Error": _object(["error", "message"], error=_STRING, message=_STRING),
+    "Message": _object(["message"], message=_STRING),
+    "Status": _object(["status"], status=_STRING),
+    "Credentials": _object(["username", "password"], username=_STRING, password=_STRING),
+    "LoginAnswer": _object(
+        ["message", "token"],
+        message=_STRING,
+        token=_object(["access", "refresh"], access=_STRING, refresh=_STRING),
+    ),
+    "RefreshAnswer": _object(
+        ["message", "token"], message=_STRING, token=_object(["access"], access=_STRING)
+    ),
+    "NewUser": _object(["username", "password"], username=_STRING, password=_STRING, role=_ROLE),
+    "User": _object(["username", "role"], username=_STRING, role=_ROLE),
+    "UserCreated": _object(
+        ["message", "user"], message=_STRING, user={"$ref": "#/components/schemas/User"}
+    ),
+    "UserList": _object(
+        ["users"], users={"type": "array", "items": {"$ref": "#/components/schemas/User"}}
+    ),
+    "PasswordChange": _object(
+        ["password"], username=_STRING, password=_STRING, old_password=_STRING
+    ),
+    "Username": _object(["username"], username=_STRING),
+    "JsonLines": {
+        "type": "array",
+        "items": {"oneOf": [{"type": "string"}, {"type": "object"}]},
+    },
+    "Accepted": _object(
+        ["batch_id", "batches", "accepted", "truncated"],
+        batch_id=_STRING,
+        batches={"type": "array", "items": _STRING},
+        accepted={"type": "integer", "minimum": 0},
+        truncated={"type": "integer", "minimum": 0},
+    ),
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document of every route the app serves."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "LogAggregator ingest",
+            "version": "1",
+            "description": "Authenticated HTTP intake of log lines into the parse queue.",
+        },
+        "security": _BEARER,
+        "paths": _PATHS,
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "basic": {"type": "http", "scheme": "basic"},
+            },
+            "schemas": _SCHEMAS,
+            "responses": {
+                "Error": {
+                    "description": 'An error: {"error": code, "message": text}',
+                    "content": _json("Error"),
+                }
+            },
+        },
+    }

@@ -1,0 +1,88 @@
+"""``POST /log``: authenticate, bound, decode, batch, enqueue, answer 202."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, jsonify, request
+
+from logagg.ingest.auth.tokens import TokenType
+from logagg.ingest.auth.users import Role
+from logagg.ingest.batches import Sender, build_batches, new_request_id, rfc3339_millis
+from logagg.ingest.bodies import (
+    BodyError,
+    check_encoding,
+    content_kind,
+    decode_body,
+    gunzip_bounded,
+    read_bounded,
+)
+from logagg.ingest.context import current
+from logagg.ingest.errors import ApiError
+from logagg.ingest.intake import queue_backlog, store_batches
+from logagg.ingest.routes.identity import bearer_claims, queue_user, sender_address, user_for
+
+blueprint = Blueprint("logs", __name__)
+
+_WRITERS = frozenset({Role.ADMIN, Role.WRITER})
+
+
+@blueprint.post("/log")
+def post_log() -> tuple[Response, int]:
+    context = current()
+    claims = bearer_claims(TokenType.ACCESS)
+    try:
+        kind = content_kind(request.headers.get("Content-Type"))
+        gzipped = check_encoding(request.headers.get("Content-Encoding"))
+    except BodyError as error:
+        raise ApiError(error.status, error.code, error.message) from error
+
+    # One round trip: the user as stored now, and the depth of every queue.
+    with context.redis.pipeline(transaction=False) as pipe:
+        queue_user(pipe, claims)
+        queue_backlog(pipe)
+        reply, *depths = pipe.execute()
+    user = user_for(claims, reply)
+    if user.role not in _WRITERS:
+        raise ApiError(403, "forbidden", "this user may not post logs")
+    backlog = sum(int(depth) for depth in depths)
+    context.metrics.backlog.set(backlog)
+    if backlog >= context.settings.max_backlog:
+        context.metrics.refused.labels("429", "backlog").inc()
+        retry_after = str(context.settings.backlog_retry_after)
+        raise ApiError(
+            429,
+            "backlog_full",
+            f"{backlog} batches are waiting; nothing was accepted, retry later",
+            headers={"Retry-After": retry_after},
+        )
+
+    received_at = rfc3339_millis(datetime.now(UTC))
+    limits = context.body_limits
+    try:
+        data = read_bounded(request.stream, request.content_length, limits.max_body_bytes)
+        if gzipped:
+            data = gunzip_bounded(data, limits.max_decompressed_bytes)
+        decoded = decode_body(data, kind, limits.max_line_bytes)
+    except BodyError as error:
+        raise ApiError(error.status, error.code, error.message) from error
+
+    request_id = new_request_id()
+    sender = Sender(service=user.username, source_ip=sender_address(), received_at=received_at)
+    batches = build_batches(request_id, decoded, sender, context.batch_limits)
+    started = time.perf_counter()
+    store_batches(context.redis, batches)
+    context.metrics.enqueue_seconds.observe(time.perf_counter() - started)
+
+    accepted = len(decoded.lines)
+    context.metrics.lines_accepted.inc(accepted)
+    context.metrics.bytes_accepted.inc(len(data))
+    context.metrics.lines_truncated.inc(len(decoded.truncated))
+    context.metrics.batches_enqueued.inc(len(batches))
+    return jsonify(
+        batch_id=request_id,
+        batches=[batch["batch_id"] for batch in batches],
+        accepted=accepted,
+        truncated=len(decoded.truncated),
+    ), 202
