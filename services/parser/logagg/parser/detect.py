@@ -1,0 +1,49 @@
+"""Choosing the format of each line.
+
+Most batches hold one format, so the format that parsed the previous line is tried
+first; only when it declines are the others tried, strict ones in
+:data:`~logagg.parser.formats.DETECTION_ORDER`, loose ones last. A service whose format
+is pinned by the operator skips detection.
+"""
+
+from __future__ import annotations
+
+from logagg.parser.fields import Fields
+from logagg.parser.formats import DETECTION_ORDER, Format
+from logagg.parser.timestamps import Clock
+
+
+class Detector:
+    """Finds the format of successive lines, remembering the last strict winner.
+
+    One detector serves one batch (or one stream of lines); it is not shared between
+    threads.
+    """
+
+    __slots__ = ("_last", "_order", "_pinned")
+
+    def __init__(self, pinned: Format | None = None) -> None:
+        self._pinned = pinned
+        self._order = tuple(fmt for fmt in DETECTION_ORDER if not fmt.loose) + tuple(
+            fmt for fmt in DETECTION_ORDER if fmt.loose
+        )
+        self._last: Format | None = None
+
+    def parse(self, line: str, clock: Clock) -> Fields | None:
+        """The partial event of ``line`` by the first format that accepts it, or None."""
+        if self._pinned is not None:
+            return self._pinned.parse(line, clock)
+        last = self._last
+        if last is not None:
+            fields = last.parse(line, clock)
+            if fields is not None:
+                return fields
+        for fmt in self._order:
+            if fmt is last:
+                continue
+            fields = fmt.parse(line, clock)
+            if fields is not None:
+                if not fmt.loose:
+                    self._last = fmt
+                return fields
+        return None

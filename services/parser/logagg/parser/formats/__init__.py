@@ -1,0 +1,33 @@
+"""The line formats the parser knows, by name, in the order auto-detection tries them."""
+
+from __future__ import annotations
+
+from logagg.parser.formats import application, http, json_object, logfmt, original, syslog
+from logagg.parser.formats.base import Format, ParseFunction
+from logagg.parser.formats.pattern import PatternError, custom_format
+
+# Detection order: the most specific layouts first, so that a line that fits several
+# (an original LogAggregator line also starts like an application line) gets the
+# narrowest reading. Loose formats come last.
+DETECTION_ORDER: tuple[Format, ...] = (
+    json_object.FORMAT,
+    original.FORMAT,
+    application.FORMAT,
+    syslog.RFC5424,
+    syslog.RFC3164,
+    http.ACCESS,
+    http.APACHE_ERROR,
+    logfmt.FORMAT,
+    application.LOOSE_FORMAT,
+)
+
+BY_NAME: dict[str, Format] = {fmt.name: fmt for fmt in DETECTION_ORDER}
+
+__all__ = [
+    "BY_NAME",
+    "DETECTION_ORDER",
+    "Format",
+    "ParseFunction",
+    "PatternError",
+    "custom_format",
+]

@@ -1,0 +1,91 @@
+"""Mapping key/value records (JSON objects, logfmt pairs) onto ECS fields.
+
+The common keys become ECS fields; everything else is kept under ``labels`` (nested
+values allowed), so a record can never set the identity fields (``service``, ``source``,
+``host.ip``, ``event``) that come from the batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from logagg.parser.fields import Fields
+from logagg.parser.timestamps import Clock, TimestampProblem, epoch, from_text
+
+TIMESTAMP_KEYS = ("@timestamp", "timestamp", "time", "ts")
+LEVEL_KEYS = ("level", "severity", "lvl", "log.level")
+MESSAGE_KEYS = ("message", "msg")
+LOGGER_KEYS = ("logger", "log.logger", "logger_name")
+THREAD_KEYS = ("thread", "thread_name")
+
+# pino / bunyan numeric levels
+_NUMERIC_LEVELS = {10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal"}
+
+
+def _timestamp(clock: Clock, value: Any) -> Any:
+    if isinstance(value, str):
+        return from_text(clock, value)
+    if isinstance(value, bool):
+        return TimestampProblem.INVALID
+    if isinstance(value, int | float):
+        return epoch(clock, float(value))
+    return TimestampProblem.INVALID
+
+
+def _level(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value.strip().lower() or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _NUMERIC_LEVELS.get(value, str(value))
+    return None
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    return None
+
+
+def map_record(record: dict[str, Any], clock: Clock, dataset: str) -> Fields:
+    """The partial event of a key/value record (keys as found, values JSON-ready)."""
+    fields: Fields = {"event": {"dataset": dataset}}
+    labels: dict[str, Any] = {}
+    log: Fields = {}
+    nested_log = record.get("log")
+    if isinstance(nested_log, dict):
+        record = {**record}
+        del record["log"]
+        for key, value in nested_log.items():
+            record.setdefault(f"log.{key}", value)
+    for key, value in record.items():
+        if key in TIMESTAMP_KEYS and "@timestamp" not in fields:
+            stamp = _timestamp(clock, value)
+            if isinstance(stamp, str) or key in ("@timestamp", "timestamp"):
+                fields["@timestamp"] = stamp
+                continue
+        elif key in LEVEL_KEYS and "level" not in log:
+            found = _level(value)
+            if found is not None:
+                log["level"] = found
+                continue
+        elif key in MESSAGE_KEYS and "message" not in fields:
+            text = _text(value)
+            if text is not None:
+                fields["message"] = text
+                continue
+        elif key in LOGGER_KEYS and "logger" not in log:
+            text = _text(value)
+            if text is not None:
+                log["logger"] = text
+                continue
+        elif key in THREAD_KEYS:
+            text = _text(value)
+            if text is not None:
+                fields["process"] = {"thread": {"name": text}}
+                continue
+        labels[key] = value
+    if log:
+        fields["log"] = log
+    if labels:
+        fields["labels"] = labels
+    return fields
