@@ -99,30 +99,38 @@ def _valid(year: int, month: int, day: int, hour: int, minute: int, sec: int) ->
 
 
 def _second(
-    clock: Clock, key: str, year: int, month: int, day: int, hour: int, minute: int, sec: int
+    clock: Clock, key: str, year: str, month: str, day: str, hour: str, minute: str, sec: str
 ) -> str | None:
-    """The UTC ``YYYY-MM-DDTHH:MM:SS`` of a zone-less local second, or None if no such date."""
+    """The UTC ``YYYY-MM-DDTHH:MM:SS`` of a zone-less local second, or None if no such date.
+
+    ``key`` names the second; the digits are converted only the first time it is seen.
+    """
     cache_key = (clock.zone_key, key)
     cached = _cache.get(cache_key, "")
     if cached != "":
         return cached
-    result: str | None
-    if not _valid(year, month, day, hour, minute, sec):
-        result = None
-    else:
-        sec = min(sec, 59)  # a leap second is kept in its minute
-        if clock.zone is None:
-            result = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{sec:02d}"
-        else:
-            try:
-                local = datetime(year, month, day, hour, minute, sec, tzinfo=clock.zone)
-                result = local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-            except (ValueError, OverflowError):
-                result = None
+    result = _compute_second(
+        clock, int(year), int(month), int(day), int(hour), int(minute), int(sec)
+    )
     if len(_cache) >= _CACHE_LIMIT:
         _cache.clear()
     _cache[cache_key] = result
     return result
+
+
+def _compute_second(
+    clock: Clock, year: int, month: int, day: int, hour: int, minute: int, sec: int
+) -> str | None:
+    if not _valid(year, month, day, hour, minute, sec):
+        return None
+    sec = min(sec, 59)  # a leap second is kept in its minute
+    if clock.zone is None:
+        return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{sec:02d}"
+    try:
+        local = datetime(year, month, day, hour, minute, sec, tzinfo=clock.zone)
+        return local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    except (ValueError, OverflowError):
+        return None
 
 
 def _judge(clock: Clock, second: str | None, frac: str) -> Timestamp:
@@ -149,11 +157,7 @@ def local_parts(
     ``key`` identifies the second (usually the matched text up to the seconds) so that
     the check and zone conversion run once per distinct second.
     """
-    return _judge(
-        clock,
-        _second(clock, key, int(year), int(month), int(day), int(hour), int(minute), int(sec)),
-        frac,
-    )
+    return _judge(clock, _second(clock, key, year, month, day, hour, minute, sec), frac)
 
 
 def offset_parts(
@@ -202,9 +206,36 @@ def yearless(
     batch was received: a ``Dec 31`` line received on 1 January belongs to last year, a
     ``Jan 1`` line received on 31 December (a sender's clock a little ahead) to next year.
     """
+    year_key = (clock.zone_key, clock.received_iso[:10], month, day)
+    year = _years.get(year_key)
+    if year is None:
+        year = _infer_year(clock, month, day)
+        if len(_years) >= _CACHE_LIMIT:
+            _years.clear()
+        _years[year_key] = year
+    if year == 0:
+        return TimestampProblem.INVALID
+    text = _second(
+        clock,
+        f"{year}-{month}-{day}T{hour}:{minute}:{sec}",
+        str(year),
+        str(month_number(month)),
+        day,
+        hour,
+        minute,
+        sec,
+    )
+    return _judge(clock, text, frac)
+
+
+_years: dict[tuple[str, str, str, str], int] = {}
+
+
+def _infer_year(clock: Clock, month: str, day: str) -> int:
+    """The year of a yearless date (0 when the date exists in no year considered)."""
     number = month_number(month)
     if not number or not day.strip().isdigit():
-        return TimestampProblem.INVALID
+        return 0
     day_number = int(day)
     local_received = clock.received if clock.zone is None else clock.received.astimezone(clock.zone)
     horizon = (local_received + timedelta(days=31)).timetuple()[:3]
@@ -212,21 +243,11 @@ def yearless(
     for candidate in (year + 1, year, year - 1, year - 2, year - 3, year - 4):
         if (candidate, number, day_number) > horizon:
             continue
-        text = _second(
-            clock,
-            f"{candidate}-{number}-{day}T{hour}:{minute}:{sec}",
-            candidate,
-            number,
-            day_number,
-            int(hour),
-            int(minute),
-            int(sec),
-        )
-        if text is not None:
-            return _judge(clock, text, frac)
+        if _valid(candidate, number, day_number, 0, 0, 0):
+            return candidate
         if not (number == 2 and day_number == 29):
-            break
-    return TimestampProblem.INVALID
+            return 0
+    return 0
 
 
 def epoch(clock: Clock, value: float) -> Timestamp:

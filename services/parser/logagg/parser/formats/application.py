@@ -28,126 +28,102 @@ from logagg.parser.timestamps import Clock, Timestamp, local_parts, offset_parts
 DATASET = "app.log"
 LOOSE_DATASET = "app.timestamped"
 
-# Optional file-name prefix some collectors add (OpenStack's "nova-api.log.1.2017-...").
-_FILE = r"(?:(?P<file>[\w.-]{0,200}\.log[\w.:-]{0,100})\s+)?"  # bounded: no backtracking blow-up
-_TIMESTAMPS = (
-    # ISO 8601 / log4j ISO8601 / Python asctime, optional fraction and zone
-    r"(?P<iy>\d{4})-(?P<imo>\d\d)-(?P<id>\d\d)[T ](?P<ih>\d\d):(?P<imi>\d\d):(?P<is>\d\d)"
-    r"(?:[,.](?P<if>\d{1,9}))?(?P<iz>Z|[+-]\d\d:?\d\d)?",
-    # log4j "yy/MM/dd HH:mm:ss" (Spark)
-    r"(?P<sy>\d\d)/(?P<smo>\d\d)/(?P<sd>\d\d) (?P<sh>\d\d):(?P<smi>\d\d):(?P<ss>\d\d)",
-    # "yyMMdd HHmmss" (HDFS)
-    r"(?P<hy>\d\d)(?P<hmo>\d\d)(?P<hd>\d\d) (?P<hh>\d\d)(?P<hmi>\d\d)(?P<hs>\d\d)",
-    # "yyyy/MM/dd HH:mm:ss" (Go's log package, nginx-like)
-    r"(?P<gy>\d{4})/(?P<gmo>\d\d)/(?P<gd>\d\d)[ T](?P<gh>\d\d):(?P<gmi>\d\d):(?P<gs>\d\d)"
-    r"(?:[,.](?P<gf>\d{1,9}))?",
+# Optional file-name prefix some collectors add (OpenStack's "nova-api.log.1.2017-...");
+# bounded quantifiers keep backtracking linear on hostile lines.
+_FILE = re.compile(r"([\w.-]{0,200}\.log[\w.:-]{0,100})\s+")
+# The timestamp forms, each tried only when the line's shape says it may be that one.
+_ISO = re.compile(  # ISO 8601 / log4j ISO8601 / Python asctime, optional fraction and zone
+    r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[,.](\d{1,9}))?(Z|[+-]\d\d:?\d\d)?"
 )
-_TS = "(?:" + "|".join(_TIMESTAMPS) + ")"
+_SLASHED = re.compile(r"(\d\d)/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d)")  # log4j yy/MM/dd (Spark)
+_COMPACT = re.compile(r"(\d\d)(\d\d)(\d\d) (\d\d)(\d\d)(\d\d)")  # yyMMdd HHmmss (HDFS)
+_SLASHED_LONG = re.compile(  # yyyy/MM/dd HH:mm:ss (Go's log package)
+    r"(\d{4})/(\d\d)/(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:[,.](\d{1,9}))?"
+)
 _LEVEL = (
-    r"(?P<level>(?i:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|FATAL|CRITICAL"
+    r"((?i:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|FATAL|CRITICAL"
     r"|CRIT|ALERT|EMERG|EMERGENCY|FINEST|FINER|FINE|CONFIG))(?![\w.-])"
 )
 # A bracket that may hold one level of nested brackets ("QuorumPeer[myid=1]/0.0.0.0").
-_BRACKET = r"\[(?P<{name}>(?:[^\[\]]|\[[^\[\]]*\])*)\]"
+_BRACKET = r"\[((?:[^\[\]]|\[[^\[\]]*\])*)\]"
 _DOTTED = r"[A-Za-z_$][\w$]*(?:\.[\w$]+)+"
-_LINE = re.compile(
-    _FILE
-    + _TS
-    + r"(?:\s+-)?\s+"
-    + "(?:"
-    + _BRACKET.format(name="thread0")
-    + r"\s+)?"
-    + r"(?:(?P<pid>\d+)\s+)?"
+# What follows the timestamp. Groups: 1 thread before the level, 2 pid, 3 level,
+# 4 thread after it, 5 pid after it, 6 logger, 7 logger before a context, 8 context,
+# 9 message.
+_REST = re.compile(
+    r"(?:\s+-)?\s+"
+    + f"(?:{_BRACKET}\\s+)?"
+    + r"(?:(\d+)\s+)?"
     + _LEVEL
     + r":?\s*"
-    + "(?:"
-    + _BRACKET.format(name="thread")
-    + r"\s*)?"
-    + r"(?:(?P<pid2>\d+)\s+)?"
+    + f"(?:{_BRACKET}\\s*)?"
+    + r"(?:(\d+)\s+)?"
     + r"(?:-\s+)?"
-    + r"(?:(?P<logger>"
-    + _DOTTED
-    + r")(?::\s*|\s+-\s+)"
-    + r"|(?P<logger3>"
-    + _DOTTED
-    + r")\s+\[(?P<ctx>[^\]]*)\]\s+)?"
-    + r"(?P<msg>.*)",
+    + f"(?:({_DOTTED})(?::\\s*|\\s+-\\s+)"
+    + f"|({_DOTTED})\\s+\\[([^\\]]*)\\]\\s+)?"
+    + r"(.*)",
     re.DOTALL,
 )
-# Python logging's default "asctime - name - levelname - message".
-_PYTHON = re.compile(
-    _TS + r" - (?P<logger>[^ ]+) - " + _LEVEL + r" - (?P<msg>.*)",
-    re.DOTALL,
-)
-_LOOSE = re.compile(_FILE + _TS + r"(?:\s+|$)(?P<msg>.*)", re.DOTALL)
+# Python logging's default "asctime - name - levelname - message": 1 logger, 2 level,
+# 3 message.
+_PYTHON_REST = re.compile(r" - ([^ ]+) - " + _LEVEL + r" - (.*)", re.DOTALL)
+_LOOSE_REST = re.compile(r"(?:\s+|$)(.*)", re.DOTALL)
 # log4j's "%t:%C{1}@%L" thread blocks (Zookeeper): thread, class, line.
 _THREAD_ORIGIN = re.compile(r"(.*):([\w$]+)@(\d+)$", re.DOTALL)
 
 
-def _timestamp(match: re.Match[str], clock: Clock) -> Timestamp:
-    group = match.group
-    if group("iy") is not None:
-        zone = group("iz")
+def _stamp(line: str, clock: Clock, start: int) -> tuple[Timestamp, int] | None:
+    """The timestamp at ``start`` of ``line`` and where it ends, or None."""
+    fourth = line[start + 4 : start + 5]
+    if fourth == "-":
+        match = _ISO.match(line, start)
+        if match is None:
+            return None
+        year, month, day, hour, minute, sec, frac, zone = match.groups()
         if zone is not None:
-            return offset_parts(
-                clock,
-                group("iy"),
-                group("imo"),
-                group("id"),
-                group("ih"),
-                group("imi"),
-                group("is"),
-                group("if") or "",
-                zone,
-            )
-        start = match.start("iy")
-        return local_parts(
-            clock,
-            match.string[start : start + 19],
-            group("iy"),
-            group("imo"),
-            group("id"),
-            group("ih"),
-            group("imi"),
-            group("is"),
-            group("if") or "",
-        )
-    if group("sy") is not None:
-        start = match.start("sy")
-        return local_parts(
-            clock,
-            "s" + match.string[start : start + 17],
-            "20" + group("sy"),
-            group("smo"),
-            group("sd"),
-            group("sh"),
-            group("smi"),
-            group("ss"),
-        )
-    if group("hy") is not None:
-        start = match.start("hy")
-        return local_parts(
-            clock,
-            "h" + match.string[start : start + 13],
-            "20" + group("hy"),
-            group("hmo"),
-            group("hd"),
-            group("hh"),
-            group("hmi"),
-            group("hs"),
-        )
-    start = match.start("gy")
-    return local_parts(
-        clock,
-        "g" + match.string[start : start + 19],
-        group("gy"),
-        group("gmo"),
-        group("gd"),
-        group("gh"),
-        group("gmi"),
-        group("gs"),
-        group("gf") or "",
-    )
+            stamp = offset_parts(clock, year, month, day, hour, minute, sec, frac or "", zone)
+        else:
+            key = line[start : start + 19]
+            stamp = local_parts(clock, key, year, month, day, hour, minute, sec, frac or "")
+        return stamp, match.end()
+    if fourth == "/":
+        match = _SLASHED_LONG.match(line, start)
+        if match is None:
+            return None
+        year, month, day, hour, minute, sec, frac = match.groups()
+        key = "g" + line[start : start + 19]
+        return local_parts(clock, key, year, month, day, hour, minute, sec, frac or ""), match.end()
+    third = line[start + 2 : start + 3]
+    if third == "/":
+        match = _SLASHED.match(line, start)
+        if match is None:
+            return None
+        year, month, day, hour, minute, sec = match.groups()
+        key = "s" + line[start : start + 17]
+        return local_parts(clock, key, "20" + year, month, day, hour, minute, sec), match.end()
+    if third.isdigit():
+        match = _COMPACT.match(line, start)
+        if match is None:
+            return None
+        year, month, day, hour, minute, sec = match.groups()
+        key = "h" + line[start : start + 13]
+        return local_parts(clock, key, "20" + year, month, day, hour, minute, sec), match.end()
+    return None
+
+
+def _start(line: str, clock: Clock) -> tuple[Timestamp, int, str | None] | None:
+    """The line's timestamp, where it ends, and the file-name prefix before it if any."""
+    if line[:1].isdigit():
+        found = _stamp(line, clock, 0)
+        if found is not None:
+            return found[0], found[1], None
+    prefix = _FILE.match(line)
+    if prefix is None:
+        return None
+    found = _stamp(line, clock, prefix.end())
+    if found is None:
+        return None
+    return found[0], found[1], prefix.group(1)
 
 
 def _context(fields: Fields, context: str) -> None:
@@ -158,58 +134,73 @@ def _context(fields: Fields, context: str) -> None:
         labels["request_id"] = first
 
 
+def _thread(fields: Fields, log: Fields, thread: str) -> None:
+    origin = _THREAD_ORIGIN.match(thread)
+    if origin is not None:
+        thread = origin.group(1)
+        log.setdefault("logger", origin.group(2))
+        line_number = small_int(origin.group(3))
+        if line_number is not None:
+            log["origin"] = {"file": {"line": line_number}}
+    fields["process"] = {"thread": {"name": thread}}
+
+
 def parse(line: str, clock: Clock) -> Fields | None:
     """Parse a timestamp-and-level application line, or return None."""
-    match = _LINE.match(line)
-    if match is None:
-        match = _PYTHON.match(line)
-        if match is None:
+    start = _start(line, clock)
+    if start is None:
+        return None
+    stamp, end, file = start
+    match = _REST.match(line, end)
+    if match is not None:
+        thread0, pid, level, thread, pid2, logger, logger3, context, message = match.groups()
+    else:
+        python = _PYTHON_REST.match(line, end)
+        if python is None:
             return None
-    group = match.groupdict()
-    log: Fields = {"level": group["level"].lower()}
+        logger, level, message = python.groups()
+        thread0 = pid = thread = pid2 = logger3 = context = None
+    log: Fields = {"level": level.lower()}
     fields: Fields = {
-        "@timestamp": _timestamp(match, clock),
-        "message": group["msg"].rstrip(),
+        "@timestamp": stamp,
+        "message": message.rstrip(),
         "log": log,
         "event": {"dataset": DATASET},
     }
-    logger = group.get("logger") or group.get("logger3")
+    logger = logger or logger3
     if logger:
         log["logger"] = logger
-    thread = group.get("thread") or group.get("thread0")
+    thread = thread or thread0
     if thread:
-        origin = _THREAD_ORIGIN.match(thread)
-        if origin is not None:
-            thread = origin.group(1)
-            log.setdefault("logger", origin.group(2))
-            line_number = small_int(origin.group(3))
-            if line_number is not None:
-                log["origin"] = {"file": {"line": line_number}}
-        fields["process"] = {"thread": {"name": thread}}
-    pid = group.get("pid") or group.get("pid2")
+        _thread(fields, log, thread)
+    pid = pid or pid2
     if pid:
         pid_number = small_int(pid)
         if pid_number is not None:
             fields.setdefault("process", {})["pid"] = pid_number
-    if group.get("ctx") is not None:
-        _context(fields, group["ctx"])
-    if group.get("file"):
-        log["file"] = {"path": group["file"]}
+    if context is not None:
+        _context(fields, context)
+    if file:
+        log["file"] = {"path": file}
     return fields
 
 
 def parse_loose(line: str, clock: Clock) -> Fields | None:
     """Take any line that starts with an application timestamp; the rest is the message."""
-    match = _LOOSE.match(line)
+    start = _start(line, clock)
+    if start is None:
+        return None
+    stamp, end, file = start
+    match = _LOOSE_REST.match(line, end)
     if match is None:
         return None
     fields: Fields = {
-        "@timestamp": _timestamp(match, clock),
-        "message": match.group("msg").rstrip(),
+        "@timestamp": stamp,
+        "message": match.group(1).rstrip(),
         "event": {"dataset": LOOSE_DATASET},
     }
-    if match.group("file"):
-        fields["log"] = {"file": {"path": match.group("file")}}
+    if file:
+        fields["log"] = {"file": {"path": file}}
     return fields
 
 
