@@ -1,0 +1,194 @@
+"""Body decoding: kinds, bounds, gzip, UTF-8, JSON shapes."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import zlib
+
+import pytest
+
+from logagg.ingest.bodies import (
+    BodyError,
+    check_encoding,
+    content_kind,
+    decode_body,
+    gunzip_bounded,
+    read_bounded,
+)
+
+
+@pytest.mark.parametrize(
+    ("header", "kind"),
+    [
+        (None, "text"),
+        ("", "text"),
+        ("text/plain; charset=utf-8", "text"),
+        ("text/csv", "text"),
+        ("application/octet-stream", "text"),
+        ("application/x-ndjson", "ndjson"),
+        ("application/jsonl", "ndjson"),
+        ("application/json", "json"),
+        ("Application/JSON; charset=UTF-8", "json"),
+        ("application/vnd.api+json", "json"),
+    ],
+)
+def test_content_kinds(header: str | None, kind: str) -> None:
+    assert content_kind(header) == kind
+
+
+@pytest.mark.parametrize("header", ["image/png", "application/xml", "multipart/form-data"])
+def test_unsupported_content_type_is_415(header: str) -> None:
+    with pytest.raises(BodyError) as caught:
+        content_kind(header)
+    assert caught.value.status == 415
+
+
+def test_encodings() -> None:
+    assert check_encoding(None) is False
+    assert check_encoding("identity") is False
+    assert check_encoding("gzip") is True
+    assert check_encoding("X-GZIP") is True
+    with pytest.raises(BodyError) as caught:
+        check_encoding("br")
+    assert caught.value.status == 415
+
+
+def test_text_lines_split_on_lf_and_crlf_skipping_blank_lines() -> None:
+    decoded = decode_body(b"one\r\ntwo\n\n   \nthree\r\n\r\nfour", "text", 1024)
+    assert decoded.lines == ["one", "two", "three", "four"]
+    assert decoded.sizes == [3, 3, 5, 4]
+    assert decoded.truncated == []
+    assert decoded.invalid_utf8 == []
+    assert decoded.kind == "text"
+
+
+def test_long_line_is_cut_and_marked_not_dropped() -> None:
+    decoded = decode_body(b"short\n" + b"x" * 100 + b"\nafter", "text", 64)
+    assert decoded.lines == ["short", "x" * 64, "after"]
+    assert decoded.truncated == [1]
+
+
+def test_cut_never_splits_a_utf8_character() -> None:
+    line = ("é" * 40).encode()  # 80 bytes, 2 per character
+    decoded = decode_body(line, "text", 65)
+    assert decoded.lines == ["é" * 32]
+    assert decoded.invalid_utf8 == []
+    assert decoded.truncated == [0]
+
+
+def test_invalid_utf8_is_replaced_and_marked() -> None:
+    decoded = decode_body(b"good\nbad \xff\xfe here\ngood again", "text", 1024)
+    assert decoded.lines == ["good", "bad \ufffd\ufffd here", "good again"]
+    assert decoded.invalid_utf8 == [1]
+
+
+def test_ndjson_objects_strings_and_unparsable_lines() -> None:
+    body = b'{"a": 1}\n"plain string"\nnot json\n42\n\n{"b": "\xc3\xa9"}\n'
+    decoded = decode_body(body, "ndjson", 1024)
+    assert decoded.lines == [{"a": 1}, "plain string", "not json", "42", {"b": "é"}]
+    assert decoded.kind == "ndjson"
+
+
+def test_ndjson_line_too_long_stays_text_and_marked() -> None:
+    value = json.dumps({"message": "y" * 200}).encode()
+    decoded = decode_body(value + b'\n{"ok": true}', "ndjson", 64)
+    assert decoded.lines[0] == value[:64].decode()
+    assert decoded.lines[1] == {"ok": True}
+    assert decoded.truncated == [0]
+
+
+def test_ndjson_rejects_nan_as_json() -> None:
+    decoded = decode_body(b'{"a": NaN}', "ndjson", 1024)
+    assert decoded.lines == ['{"a": NaN}']
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'["one", "", {"k": "v"}, "two"]',
+        b'{"lines": ["one", {"k": "v"}, "two"]}',
+    ],
+)
+def test_json_arrays_and_lines_object(body: bytes) -> None:
+    decoded = decode_body(body, "json", 1024)
+    assert decoded.lines == ["one", {"k": "v"}, "two"]
+    assert decoded.kind == "json"
+
+
+def test_unparsable_json_is_read_as_text() -> None:
+    body = b"2026-11-28 00:00:00 INFO started\n2026-11-28 00:00:01 ERROR {broken\n"
+    decoded = decode_body(body, "json", 1024)
+    assert decoded.kind == "text"
+    assert decoded.lines == [
+        "2026-11-28 00:00:00 INFO started",
+        "2026-11-28 00:00:01 ERROR {broken",
+    ]
+
+
+@pytest.mark.parametrize("body", [b"42", b'"a string"', b'{"other": 1}', b"[1, 2]", b"[[]]"])
+def test_json_of_the_wrong_shape_is_400(body: bytes) -> None:
+    with pytest.raises(BodyError) as caught:
+        decode_body(body, "json", 1024)
+    assert caught.value.status == 400
+    assert caught.value.code == "invalid_body"
+
+
+def test_json_long_string_and_object_are_cut_and_marked() -> None:
+    big_object = {"message": "z" * 300}
+    body = json.dumps(["s" * 300, big_object, {"small": 1}]).encode()
+    decoded = decode_body(body, "json", 100)
+    assert decoded.lines[0] == "s" * 100
+    assert isinstance(decoded.lines[1], str)
+    assert decoded.lines[1] == json.dumps(big_object, separators=(",", ":"))[:100]
+    assert decoded.lines[2] == {"small": 1}
+    assert decoded.truncated == [0, 1]
+
+
+def test_json_with_invalid_utf8_marks_affected_items() -> None:
+    decoded = decode_body(b'["fine", "bro\xffken"]', "json", 1024)
+    assert decoded.lines == ["fine", "bro\ufffdken"]
+    assert decoded.invalid_utf8 == [1]
+
+
+def test_deeply_nested_json_does_not_crash() -> None:
+    decoded = decode_body(b"[" * 100_000, "json", 1024 * 1024)
+    assert decoded.kind == "text"
+
+
+def test_gunzip_round_trip_and_multiple_members() -> None:
+    data = gzip.compress(b"one\n") + gzip.compress(b"two\n")
+    assert gunzip_bounded(data, 1024) == b"one\ntwo\n"
+
+
+def test_gzip_bomb_is_refused_without_inflating_it_all() -> None:
+    bomb = gzip.compress(b"\0" * (20 * 1024 * 1024))
+    with pytest.raises(BodyError) as caught:
+        gunzip_bounded(bomb, 1024 * 1024)
+    assert caught.value.status == 413
+
+
+def test_gunzip_exactly_at_the_bound_is_accepted() -> None:
+    data = b"a" * 4096
+    assert gunzip_bounded(gzip.compress(data), 4096) == data
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"not gzip at all", gzip.compress(b"hello world" * 100)[:-12], zlib.compress(b"zlib")],
+)
+def test_broken_gzip_is_400(data: bytes) -> None:
+    with pytest.raises(BodyError) as caught:
+        gunzip_bounded(data, 1024 * 1024)
+    assert caught.value.status == 400
+
+
+def test_read_bounded_refuses_by_declared_and_by_actual_length() -> None:
+    with pytest.raises(BodyError) as declared:
+        read_bounded(io.BytesIO(b""), 2000, 1000)
+    assert declared.value.status == 413
+    with pytest.raises(BodyError) as actual:
+        read_bounded(io.BytesIO(b"x" * 1001), None, 1000)
+    assert actual.value.status == 413
+    assert read_bounded(io.BytesIO(b"x" * 1000), None, 1000) == b"x" * 1000
