@@ -1,0 +1,48 @@
+"""The RQ job around the pure parser: parse a ``RawBatch``, enqueue one job per sink.
+
+Both shipping jobs are enqueued in one Redis transaction, so a crash cannot ship a batch
+to one sink only. Settings are read once per process, on the first job.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import cast
+
+from redis import Redis
+from rq import get_current_job
+
+from logagg.parser.parsing import parse_batch as parse_raw_batch
+from logagg.parser.settings import ParserSettings
+from logagg.queues import SHIP_ES_JOB, SHIP_S3_JOB, JobSpec, ParsedBatch, RawBatch, enqueue
+
+SINK_JOBS: dict[str, JobSpec] = {"elasticsearch": SHIP_ES_JOB, "s3": SHIP_S3_JOB}
+
+
+@cache
+def _settings() -> ParserSettings:
+    return ParserSettings.from_env(os.environ)
+
+
+def ship(parsed: ParsedBatch, sinks: tuple[str, ...], connection: Redis) -> None:
+    """Enqueue ``parsed`` for every sink in ``sinks`` in one MULTI/EXEC transaction."""
+    with connection.pipeline(transaction=True) as pipeline:
+        for sink in sinks:
+            enqueue(SINK_JOBS[sink], parsed, connection, pipeline=pipeline)
+        pipeline.execute()
+
+
+def handle(payload: RawBatch, settings: ParserSettings, connection: Redis) -> int:
+    """Parse ``payload`` with ``settings`` and enqueue it to the sinks; the event count."""
+    parsed = cast(ParsedBatch, parse_raw_batch(payload, settings.config))
+    ship(parsed, settings.sinks, connection)
+    return len(parsed["events"])
+
+
+def parse_batch(payload: RawBatch) -> int:
+    """RQ entry point (``logagg.parser.jobs.parse_batch``); returns the number of events."""
+    job = get_current_job()
+    if job is None:
+        raise RuntimeError("parse_batch runs inside an RQ worker")
+    return handle(payload, _settings(), job.connection)
