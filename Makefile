@@ -7,9 +7,10 @@ ES_VERSION := 8.17.10
 ES_ZIP := .cache/elasticsearch/elasticsearch-$(ES_VERSION).zip
 PACKAGES := -p logagg -p logagg.ingest -p logagg.parser -p logagg.shipper
 
-.PHONY: help install elasticsearch lint typecheck test test-unit test-integration clean
+.PHONY: help install elasticsearch lint typecheck test test-unit test-integration run clean
 
 help:
+	@echo "make run         set up and run the whole pipeline on this machine (Ctrl-C stops it)"
 	@echo "make test        set up (venv, packages, Elasticsearch) and run every check and test"
 	@echo "make test-unit   the unit tests only (no servers)"
 	@echo "make lint | typecheck | install | elasticsearch | clean"
@@ -45,6 +46,11 @@ test-unit: install
 
 test-integration: install elasticsearch
 	$(BIN)/pytest -m integration
+
+run: install
+	@$(MAKE) --no-print-directory elasticsearch \
+	  || echo "Maven could not fetch Elasticsearch: running with the archive alone"
+	$(BIN)/logagg run
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache .hypothesis

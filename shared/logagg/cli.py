@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 # command -> (module whose `main(argv)` runs it, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("logagg.stack", "the whole pipeline on this machine until Ctrl-C (`make run`)"),
     "ingest": ("logagg.ingest.__main__", "the HTTP intake (gunicorn) on LOGAGG_INGEST_PORT"),
     "parser": ("logagg.parser.__main__", "a parser worker on the `parse` queue"),
     "shipper": ("logagg.shipper.__main__", "a shipper worker (`es` or `s3` sink)"),
