@@ -27,6 +27,7 @@ from logagg.ingest.bodies import (
         ("text/plain; charset=utf-8", "text"),
         ("text/csv", "text"),
         ("application/octet-stream", "text"),
+        ("application/x-www-form-urlencoded", "text"),
         ("application/x-ndjson", "ndjson"),
         ("application/jsonl", "ndjson"),
         ("application/json", "json"),

@@ -17,7 +17,11 @@ from logagg.queues import ContentKind
 
 Line = str | dict[str, Any]
 
-_TEXT_TYPES = frozenset({"text/plain", "application/octet-stream"})
+# Form encoding is what some HTTP clients (curl -d, axios with a string) send by default
+# for a raw body; the body is read as it is, never form-decoded.
+_TEXT_TYPES = frozenset(
+    {"text/plain", "application/octet-stream", "application/x-www-form-urlencoded"}
+)
 _NDJSON_TYPES = frozenset(
     {"application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines"}
 )
