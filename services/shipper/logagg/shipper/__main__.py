@@ -1,0 +1,111 @@
+"""``logagg shipper es|s3``: a shipper worker for one sink.
+
+Validates the settings, makes the sink ready (templates installed, bucket or folder
+checked) and only then takes jobs. A sink that cannot be made ready ends the process
+with one clear message and a non-zero exit, which is what readiness checks and
+orchestrators see. SIGTERM finishes the job in hand, then stops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+import sys
+import time
+from collections.abc import Callable
+
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+
+from logagg.errors import SettingsError
+from logagg.queues import SHIP_ES, SHIP_S3, job_queue
+from logagg.redis_connection import connect_redis
+from logagg.shipper.errors import SinkUnavailable
+from logagg.shipper.jobs import install_runtime
+from logagg.shipper.runtime import ShipperRuntime
+from logagg.shipper.settings import ShipperSettings
+
+log = logging.getLogger("logagg.shipper")
+
+SINK_QUEUES = {"es": SHIP_ES, "s3": SHIP_S3}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="logagg shipper",
+        description="Ship parsed batches to one sink: es (Elasticsearch) or s3 (the archive: "
+        "S3, or a local folder with LOGAGG_ARCHIVE_URL=file:///path).",
+    )
+    parser.add_argument("sink", choices=sorted(SINK_QUEUES))
+    parser.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    parser.add_argument("--name", help="the worker's name (default: queue.host.pid)")
+    return parser
+
+
+def wait_until_ready(
+    make_ready: Callable[[], object], timeout: float, *, sleep: Callable[[float], None] = time.sleep
+) -> None:
+    """Call ``make_ready`` until it stops raising :class:`SinkUnavailable` or ``timeout``
+    passes (a cluster starting alongside the shipper is normal in compose and Kubernetes)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.5
+    while True:
+        try:
+            make_ready()
+            return
+        except SinkUnavailable as error:
+            if time.monotonic() + delay > deadline:
+                raise
+            log.warning("sink not ready yet, trying again in %.1fs: %s", delay, error)
+            sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = ShipperSettings.from_env(os.environ)
+    except SettingsError as error:
+        print(f"logagg shipper: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.logging.level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    redis = connect_redis(settings.redis)
+    runtime = ShipperRuntime(settings, redis)
+    install_runtime(runtime)
+    try:
+        if args.sink == "es":
+            wait_until_ready(runtime.elasticsearch_sink, settings.startup_timeout)
+        else:
+            # a missing bucket or refused credentials will not fix themselves in a minute
+            runtime.archive_sink()
+    except SinkUnavailable as error:
+        print(f"logagg shipper {args.sink}: not ready: {error}", file=sys.stderr)
+        return 1
+    if settings.metrics_port:
+        try:
+            runtime.metrics.serve(settings.metrics_port)
+        except OSError as error:
+            # several shippers on one machine (`logagg run`) share one environment: the
+            # first serves metrics, the others ship without, rather than not ship at all
+            log.warning("metrics not served on port %d: %s", settings.metrics_port, error)
+    queue_name = SINK_QUEUES[args.sink]
+    # Jobs run in this process, not in a fork per job: connections and the metrics
+    # registry live as long as the worker, and a job costs no fork.
+    worker = SimpleWorker(
+        [job_queue(queue_name, redis)],
+        connection=redis,
+        serializer=JSONSerializer,
+        name=args.name or f"{queue_name}.{socket.gethostname()}.{os.getpid()}",
+    )
+    log.info("worker %s on queue %s", worker.name, queue_name)
+    worker.work(burst=args.burst, with_scheduler=True, logging_level=settings.logging.level.upper())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

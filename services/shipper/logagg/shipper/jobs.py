@@ -1,0 +1,115 @@
+"""The RQ jobs of the shipper (enqueued by dotted path, see :mod:`logagg.queues`).
+
+Thin: take the batch, hand it to the sink, and on the job's last try put what is still
+undelivered into the dead-letter store instead of failing into silence. Earlier tries
+re-raise, so RQ's ``Retry`` runs the batch again after a growing interval.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from rq import get_current_job
+
+from logagg.queues import ParsedBatch
+from logagg.redis_connection import connect_redis
+from logagg.shipper.deadletter import DeadLetter, Sink, batch_letter_id, now_rfc3339
+from logagg.shipper.errors import Undelivered
+from logagg.shipper.retry import Verdict, job_verdict
+from logagg.shipper.runtime import ShipperRuntime
+from logagg.shipper.settings import ShipperSettings
+
+log = logging.getLogger(__name__)
+
+_runtime: ShipperRuntime | None = None
+
+
+def install_runtime(runtime: ShipperRuntime | None) -> None:
+    """Give this process's jobs their runtime (the worker's start does this)."""
+    # RQ calls jobs by dotted path with the payload only: the worker's connections and
+    # sinks reach them through this one per-process slot, filled before work starts.
+    global _runtime
+    _runtime = runtime
+
+
+def current_runtime() -> ShipperRuntime:
+    """The installed runtime, or one built from the environment on first use (a worker
+    started by plain ``rq worker`` rather than ``logagg shipper``)."""
+    global _runtime
+    if _runtime is None:
+        settings = ShipperSettings.from_env(os.environ)
+        _runtime = ShipperRuntime(settings, connect_redis(settings.redis))
+    return _runtime
+
+
+def _job_attempt() -> tuple[int, bool]:
+    """``(try number, whether this is the last try)`` of the running job."""
+    job = get_current_job()
+    if job is None:
+        return 1, True
+    attempt = (job.number_of_retries or 0) + 1
+    return attempt, job_verdict(job.retries_left) is Verdict.DEAD_LETTER
+
+
+def _give_up(
+    runtime: ShipperRuntime, sink: Sink, batch: ParsedBatch, failure: Undelivered, attempt: int
+) -> int:
+    letter = DeadLetter(
+        id=batch_letter_id(sink, batch["batch_id"]),
+        sink=sink,
+        reason=failure.reason,
+        detail=failure.detail[:2000],
+        time=now_rfc3339(),
+        attempts=attempt,
+        batch_id=batch["batch_id"],
+        service=batch["service"],
+        events=failure.events,
+    )
+    dropped = runtime.deadletters.add([letter])
+    runtime.metrics.dead_lettered.labels(sink, failure.reason).inc(len(failure.events))
+    if dropped:
+        runtime.metrics.dead_letters_dropped.inc(dropped)
+    log.error(
+        "gave up on %d event(s) of batch %s for %s after %d tries: %s",
+        len(failure.events),
+        batch["batch_id"],
+        sink,
+        attempt,
+        failure,
+    )
+    return len(failure.events)
+
+
+def ship_to_elasticsearch(payload: ParsedBatch) -> dict[str, Any]:
+    """Index one parsed batch into Elasticsearch."""
+    runtime = current_runtime()
+    attempt, last = _job_attempt()
+    try:
+        report = runtime.elasticsearch_sink().ship(payload, attempt=attempt)
+    except Undelivered as failure:
+        if not last:
+            runtime.metrics.retries.labels("elasticsearch", "job").inc()
+            raise
+        return {"dead_lettered": _give_up(runtime, "elasticsearch", payload, failure, attempt)}
+    return {
+        "created": report.created,
+        "already_there": report.already_there,
+        "rejected": report.rejected,
+        "item_retries": report.item_retries,
+    }
+
+
+def ship_to_archive(payload: ParsedBatch) -> dict[str, Any]:
+    """Write one parsed batch to the archive (S3 or the local folder)."""
+    runtime = current_runtime()
+    attempt, last = _job_attempt()
+    try:
+        objects = runtime.archive_sink().ship(payload)
+    except Undelivered as failure:
+        if not last:
+            runtime.metrics.retries.labels("archive", "job").inc()
+            raise
+        return {"dead_lettered": _give_up(runtime, "archive", payload, failure, attempt)}
+    return {"objects": [obj.key for obj in objects]}
