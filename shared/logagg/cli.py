@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("logagg.ingest.__main__", "the HTTP intake (gunicorn) on LOGAGG_INGEST_PORT"),
     "parser": ("logagg.parser.__main__", "a parser worker on the `parse` queue"),
     "shipper": ("logagg.shipper.__main__", "a shipper worker (`es` or `s3` sink)"),
+    "dlq": ("logagg.shipper.dlq_cli", "the shipper's dead letters: list, count, replay, purge"),
     "search": ("logagg.search", "search the indexed events, newest first"),
 }
 
