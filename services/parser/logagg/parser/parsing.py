@@ -12,8 +12,6 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-
 from logagg.parser.config import ParserConfig
 from logagg.parser.detect import Detector
 from logagg.parser.event import (
@@ -26,6 +24,7 @@ from logagg.parser.event import (
 )
 from logagg.parser.fields import Fields
 from logagg.parser.formats.json_object import json_ready, parse_object
+from logagg.parser.formats.structured import dump
 from logagg.parser.multiline import group_lines
 from logagg.parser.timestamps import Clock
 
@@ -61,7 +60,7 @@ def _fields(detector: Detector, line: str, clock: Clock) -> Fields:
 
 def _structured(record: dict[str, Any], clock: Clock) -> tuple[Fields, str]:
     record = json_ready(record)
-    raw = orjson.dumps(record).decode()
+    raw = dump(record)
     try:
         return parse_object(record, clock), raw
     except Exception:
@@ -96,7 +95,7 @@ def parse_lines(
         elif isinstance(item, dict):
             fields, raw = _structured(item, clock)
         else:
-            raw = orjson.dumps(json_ready(item)).decode()
+            raw = dump(json_ready(item))
             fields = unparsed(raw)
         extra: list[str] | None = None
         if end - start > 1:

@@ -7,7 +7,10 @@ values allowed), so a record can never set the identity fields (``service``, ``s
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+import orjson
 
 from logagg.parser.fields import Fields
 from logagg.parser.timestamps import Clock, TimestampProblem, epoch, from_text
@@ -17,6 +20,10 @@ LEVEL_KEYS = ("level", "severity", "lvl", "log.level")
 MESSAGE_KEYS = ("message", "msg")
 LOGGER_KEYS = ("logger", "log.logger", "logger_name")
 THREAD_KEYS = ("thread", "thread_name")
+
+# Deeper label values are kept as JSON text: Elasticsearch's flattened fields refuse
+# objects nested deeper than 20 levels, and nobody searches that deep.
+MAX_LABEL_DEPTH = 10
 
 # pino / bunyan numeric levels
 _NUMERIC_LEVELS = {10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal"}
@@ -44,6 +51,27 @@ def _text(value: Any) -> str | None:
     if isinstance(value, str):
         return value
     return None
+
+
+def dump(value: Any) -> str:
+    """``value`` (JSON-ready) as compact JSON text."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        # integers beyond 64 bits, which orjson refuses; the standard library writes them
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _bounded(value: Any, depth: int) -> Any:
+    if isinstance(value, dict):
+        if depth >= MAX_LABEL_DEPTH:
+            return dump(value)
+        return {key: _bounded(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, list):
+        if depth >= MAX_LABEL_DEPTH:
+            return dump(value)
+        return [_bounded(item, depth + 1) for item in value]
+    return value
 
 
 def map_record(record: dict[str, Any], clock: Clock, dataset: str) -> Fields:
@@ -83,7 +111,7 @@ def map_record(record: dict[str, Any], clock: Clock, dataset: str) -> Fields:
             if text is not None:
                 fields["process"] = {"thread": {"name": text}}
                 continue
-        labels[key] = value
+        labels[key] = _bounded(value, 1)
     if log:
         fields["log"] = log
     if labels:
