@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "shipper": ("logagg.shipper.__main__", "a shipper worker (`es` or `s3` sink)"),
     "dlq": ("logagg.shipper.dlq_cli", "the shipper's dead letters: list, count, replay, purge"),
     "search": ("logagg.search", "search the indexed events, newest first"),
+    "kibana": ("logagg.kibana", "import the Kibana data view, searches and dashboard"),
 }
 
 
