@@ -15,7 +15,7 @@ from typing import Any
 
 _JAVA_FRAME = re.compile(r"\s+at\s|\s*\.\.\. \d+ (?:more|common frames omitted)")
 _JAVA_CAUSE = re.compile(r"\s*(?:Caused by|Suppressed|Wrapped by):\s")
-_JAVA_EXCEPTION = re.compile(r"[A-Za-z_$][\w$]*(?:\.[\w$]+)*(?:Exception|Error|Throwable)\b")
+_JAVA_EXCEPTION = re.compile(r"(?:[A-Za-z_$][\w$]*\.)*[\w$]*(?:Exception|Error|Throwable)\b")
 _PY_START = "Traceback (most recent call last):"
 _PY_CHAIN = (
     "During handling of the above exception, another exception occurred:",
