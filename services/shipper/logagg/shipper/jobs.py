@@ -16,7 +16,7 @@ from rq import get_current_job
 from logagg.queues import ParsedBatch
 from logagg.redis_connection import connect_redis
 from logagg.shipper.deadletter import DeadLetter, Sink, batch_letter_id, now_rfc3339
-from logagg.shipper.errors import Undelivered
+from logagg.shipper.errors import SinkUnavailable, Undelivered
 from logagg.shipper.retry import Verdict, job_verdict
 from logagg.shipper.runtime import ShipperRuntime
 from logagg.shipper.settings import ShipperSettings
@@ -82,17 +82,42 @@ def _give_up(
     return len(failure.events)
 
 
+def _failed(
+    runtime: ShipperRuntime,
+    sink: Sink,
+    batch: ParsedBatch,
+    error: Exception,
+    attempt: int,
+    last: bool,
+) -> dict[str, Any]:
+    """Re-raise for RQ's retry, or on the last try dead-letter what is owed.
+
+    An :class:`Undelivered` knows which events are still owed and why; a sink that could
+    not be made ready owes the whole batch. Anything else is unexpected: on the last try
+    the batch is dead-lettered (so it can be replayed) and the error still fails the job
+    (so it is seen).
+    """
+    if not last:
+        runtime.metrics.retries.labels(sink, "job").inc()
+        raise error
+    if isinstance(error, Undelivered):
+        return {"dead_lettered": _give_up(runtime, sink, batch, error, attempt)}
+    reason = "sink_unavailable" if isinstance(error, SinkUnavailable) else type(error).__name__
+    failure = Undelivered(reason, str(error), list(batch["events"]))
+    dead = _give_up(runtime, sink, batch, failure, attempt)
+    if isinstance(error, SinkUnavailable):
+        return {"dead_lettered": dead}
+    raise error
+
+
 def ship_to_elasticsearch(payload: ParsedBatch) -> dict[str, Any]:
     """Index one parsed batch into Elasticsearch."""
     runtime = current_runtime()
     attempt, last = _job_attempt()
     try:
         report = runtime.elasticsearch_sink().ship(payload, attempt=attempt)
-    except Undelivered as failure:
-        if not last:
-            runtime.metrics.retries.labels("elasticsearch", "job").inc()
-            raise
-        return {"dead_lettered": _give_up(runtime, "elasticsearch", payload, failure, attempt)}
+    except Exception as error:
+        return _failed(runtime, "elasticsearch", payload, error, attempt, last)
     return {
         "created": report.created,
         "already_there": report.already_there,
@@ -107,9 +132,6 @@ def ship_to_archive(payload: ParsedBatch) -> dict[str, Any]:
     attempt, last = _job_attempt()
     try:
         objects = runtime.archive_sink().ship(payload)
-    except Undelivered as failure:
-        if not last:
-            runtime.metrics.retries.labels("archive", "job").inc()
-            raise
-        return {"dead_lettered": _give_up(runtime, "archive", payload, failure, attempt)}
+    except Exception as error:
+        return _failed(runtime, "archive", payload, error, attempt, last)
     return {"objects": [obj.key for obj in objects]}

@@ -129,17 +129,22 @@ class ElasticsearchSink:
             pending = items
             try_number = 1
             while True:
-                outcome = self._send(pending, report)
-                self._settle(outcome, batch, attempt, report, settled)
-                if not outcome.retry:
+                retry: list[ItemResult] = []
+                for chunk in chunk_items(pending, self.bounds.max_documents, self.bounds.max_bytes):
+                    # settled per request, so a later request failing as a whole owes
+                    # only what was not delivered before it
+                    outcome = self._send_chunk(chunk, report)
+                    self._settle(outcome, batch, attempt, report, settled)
+                    retry += outcome.retry
+                if not retry:
                     break
                 if self.policy.verdict(try_number) is Verdict.DEAD_LETTER:
-                    raise _undelivered_items(outcome.retry)
+                    raise _undelivered_items(retry)
                 self.sleep(self.policy.delay(try_number, self.rng))
                 try_number += 1
-                report.item_retries += len(outcome.retry)
-                self.metrics.retries.labels(SINK, "item").inc(len(outcome.retry))
-                pending = [result.item for result in outcome.retry]
+                report.item_retries += len(retry)
+                self.metrics.retries.labels(SINK, "item").inc(len(retry))
+                pending = [result.item for result in retry]
         except BulkRequestFailed as failure:
             self._observe(started, "failed")
             owed = [item.event for item in items if item.position not in settled]
@@ -162,12 +167,6 @@ class ElasticsearchSink:
                 alias = item.index.rsplit("-", 1)[0]
                 self.prepare_index(item.index, alias)
                 self._prepared.add(item.index)
-
-    def _send(self, items: Sequence[BulkItem], report: ShipReport) -> BulkOutcome:
-        outcome = BulkOutcome()
-        for chunk in chunk_items(items, self.bounds.max_documents, self.bounds.max_bytes):
-            outcome.extend(self._send_chunk(chunk, report))
-        return outcome
 
     def _send_chunk(self, chunk: list[BulkItem], report: ShipReport) -> BulkOutcome:
         report.requests += 1
