@@ -93,13 +93,15 @@ def enqueue(
     """Enqueue ``payload`` as a ``spec`` job whose id is derived from the batch id.
 
     The deterministic job id makes a repeated enqueue of the same batch replace, not
-    duplicate, the job.
+    duplicate, the job. The description names the batch: RQ's default would ``repr`` the
+    whole payload (thousands of lines) on every enqueue only to cut it to 75 characters.
     """
     queue = job_queue(spec.queue, connection)
     return queue.enqueue(
         spec.func,
         payload,
         job_id=spec.job_id(payload["batch_id"]),
+        description=f"{spec.func}(batch_id={payload['batch_id']!r})",
         job_timeout=spec.timeout,
         retry=Retry(max=len(spec.retry_intervals), interval=list(spec.retry_intervals)),
         result_ttl=300,
