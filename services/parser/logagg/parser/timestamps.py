@@ -15,7 +15,7 @@ receive time. No function here raises on bad input.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 
@@ -40,6 +40,9 @@ MONTHS = {
 # Earliest accepted instant: older dates are clock errors (epoch 0 and before).
 _EARLIEST = "1970-01-02T00:00:00"
 _CACHE_LIMIT = 20_000
+# Per zone: the second text a format matched -> its UTC second (None: no such date).
+_caches: dict[str, dict[str, str | None]] = {}
+_UTC_SECONDS = _caches.setdefault("", {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,7 @@ class Clock:
     received: datetime
     received_iso: str
     latest: str
+    seconds: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def for_batch(
@@ -64,7 +68,8 @@ class Clock:
         """The clock for a batch received at ``received`` (aware, any zone)."""
         received = received.astimezone(UTC)
         latest = (received + max_future).strftime("%Y-%m-%dT%H:%M:%S.%f")
-        return cls(zone, zone_key, received, format_utc(received), latest)
+        seconds = _caches.setdefault(zone_key, {})
+        return cls(zone, zone_key, received, format_utc(received), latest, seconds)
 
 
 def format_utc(moment: datetime) -> str:
@@ -83,9 +88,6 @@ def _fraction(frac: str) -> str:
     return "." + frac[:6].ljust(6, "0") + "Z"
 
 
-_cache: dict[tuple[str, str], str | None] = {}
-
-
 def _leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
@@ -99,35 +101,43 @@ def _valid(year: int, month: int, day: int, hour: int, minute: int, sec: int) ->
 
 
 def _second(
-    clock: Clock, key: str, year: str, month: str, day: str, hour: str, minute: str, sec: str
+    zone: tzinfo | None,
+    cache: dict[str, str | None],
+    key: str,
+    year: str,
+    month: str,
+    day: str,
+    hour: str,
+    minute: str,
+    sec: str,
 ) -> str | None:
     """The UTC ``YYYY-MM-DDTHH:MM:SS`` of a zone-less local second, or None if no such date.
 
-    ``key`` names the second; the digits are converted only the first time it is seen.
+    ``key`` names the second in ``cache`` (the zone's); the digits are converted only the
+    first time it is seen.
     """
-    cache_key = (clock.zone_key, key)
-    cached = _cache.get(cache_key, "")
+    cached = cache.get(key, "")
     if cached != "":
         return cached
     result = _compute_second(
-        clock, int(year), int(month), int(day), int(hour), int(minute), int(sec)
+        zone, int(year), int(month), int(day), int(hour), int(minute), int(sec)
     )
-    if len(_cache) >= _CACHE_LIMIT:
-        _cache.clear()
-    _cache[cache_key] = result
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = result
     return result
 
 
 def _compute_second(
-    clock: Clock, year: int, month: int, day: int, hour: int, minute: int, sec: int
+    zone: tzinfo | None, year: int, month: int, day: int, hour: int, minute: int, sec: int
 ) -> str | None:
     if not _valid(year, month, day, hour, minute, sec):
         return None
     sec = min(sec, 59)  # a leap second is kept in its minute
-    if clock.zone is None:
+    if zone is None:
         return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{sec:02d}"
     try:
-        local = datetime(year, month, day, hour, minute, sec, tzinfo=clock.zone)
+        local = datetime(year, month, day, hour, minute, sec, tzinfo=zone)
         return local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     except (ValueError, OverflowError):
         return None
@@ -157,7 +167,16 @@ def local_parts(
     ``key`` identifies the second (usually the matched text up to the seconds) so that
     the check and zone conversion run once per distinct second.
     """
-    return _judge(clock, _second(clock, key, year, month, day, hour, minute, sec), frac)
+    second = clock.seconds.get(key, "")
+    if second == "":
+        second = _second(clock.zone, clock.seconds, key, year, month, day, hour, minute, sec)
+    if second is None:
+        return TimestampProblem.INVALID
+    if second > clock.latest or second < _EARLIEST:
+        return TimestampProblem.OUT_OF_RANGE
+    if len(frac) == 3:
+        return f"{second}.{frac}Z"
+    return second + _fraction(frac)
 
 
 def offset_parts(
@@ -173,9 +192,9 @@ def offset_parts(
 ) -> Timestamp:
     """A timestamp with an explicit zone: ``Z``, ``+HH:MM``, ``+HHMM``, ``+HH`` or ``UTC``."""
     if offset in ("Z", "z", "+00:00", "+0000", "-00:00", "-0000", "UTC", "GMT", "+00"):
-        utc = Clock(None, "", clock.received, clock.received_iso, clock.latest)
         key = f"{year}-{month}-{day}T{hour}:{minute}:{sec}"
-        return local_parts(utc, key, year, month, day, hour, minute, sec, frac)
+        second = _second(None, _UTC_SECONDS, key, year, month, day, hour, minute, sec)
+        return _judge(clock, second, frac)
     sign = -1 if offset[0] == "-" else 1
     digits = offset[1:].replace(":", "")
     if not digits.isdigit() or len(digits) not in (2, 4):
@@ -216,7 +235,8 @@ def yearless(
     if year == 0:
         return TimestampProblem.INVALID
     text = _second(
-        clock,
+        clock.zone,
+        clock.seconds,
         f"{year}-{month}-{day}T{hour}:{minute}:{sec}",
         str(year),
         str(month_number(month)),
