@@ -127,3 +127,27 @@ def test_refresh_route_needs_a_refresh_token(client: FlaskClient) -> None:
     assert answer.status_code == 200
     access = answer.get_json()["token"]["access"]
     assert client.post("/log", data="hello", headers=bearer(access)).status_code == 202
+
+
+def test_remembered_token_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    tokens = service()
+    token = tokens.issue("svc", "g", TokenType.ACCESS)
+    assert tokens.check(token, TokenType.ACCESS).subject == "svc"
+    later = time.time() + 3600
+
+    class Later:
+        @staticmethod
+        def time() -> float:
+            return later
+
+    monkeypatch.setattr("logagg.ingest.auth.tokens.time", Later)
+    with pytest.raises(InvalidToken, match="expired"):
+        tokens.check(token, TokenType.ACCESS)
+
+
+def test_remembered_access_token_is_still_not_a_refresh_token() -> None:
+    tokens = service()
+    token = tokens.issue("svc", "g", TokenType.ACCESS)
+    tokens.check(token, TokenType.ACCESS)
+    with pytest.raises(InvalidToken):
+        tokens.check(token, TokenType.REFRESH)
