@@ -215,7 +215,6 @@ def test_ingest_parser_and_workers(compose_project: dict[str, Any]) -> None:
     assert all_services["parser"]["deploy"]["replicas"] == 2
     workers = ("parser", "shipper-es", "shipper-s3")
     grace = {name: seconds(all_services[name]["stop_grace_period"]) for name in workers}
-    }
     assert grace["parser"] > PARSE_JOB.timeout
     assert grace["shipper-es"] > SHIP_ES_JOB.timeout
     assert grace["shipper-s3"] > SHIP_S3_JOB.timeout
