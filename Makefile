@@ -6,8 +6,11 @@ BIN := $(VENV)/bin
 ES_VERSION := 8.17.10
 ES_ZIP := .cache/elasticsearch/elasticsearch-$(ES_VERSION).zip
 PACKAGES := -p logagg -p logagg.ingest -p logagg.parser -p logagg.shipper
+# tests/deploy render kube/ with `kubectl kustomize`; where kubectl is missing, with this.
+KUSTOMIZE_VERSION := v5.5.0
+KUSTOMIZE := .cache/bin/kustomize
 
-.PHONY: help install elasticsearch lint typecheck test test-unit test-integration run clean
+.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration run clean
 
 help:
 	@echo "make run         set up and run the whole pipeline on this machine (Ctrl-C stops it)"
@@ -31,6 +34,13 @@ $(ES_ZIP):
 
 elasticsearch: $(ES_ZIP)
 
+$(KUSTOMIZE):
+	GOBIN=$(CURDIR)/.cache/bin go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+# kubectl (with its built-in kustomize) when present, else kustomize from the Go module proxy.
+deploy-tools: install
+	@command -v kubectl >/dev/null || $(MAKE) --no-print-directory $(KUSTOMIZE)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -38,7 +48,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy $(PACKAGES)
 
-test: lint typecheck elasticsearch
+test: lint typecheck elasticsearch deploy-tools
 	$(BIN)/pytest
 
 test-unit: install
