@@ -84,7 +84,7 @@ def test_a_repeated_batch_replaces_its_shipping_jobs(fake: Redis) -> None:
 def test_worker_parses_a_queued_batch(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REDIS_URL", redis_url)
     monkeypatch.setenv("LOGAGG_SINKS", "elasticsearch,s3")
-    jobs._settings.cache_clear()
+    jobs._configured.clear()
     connection = Redis.from_url(redis_url)
     try:
         enqueue(PARSE_JOB, raw_batch("01HXREAL"), connection)
@@ -97,7 +97,7 @@ def test_worker_parses_a_queued_batch(redis_url: str, monkeypatch: pytest.Monkey
         assert job_queue(PARSE, connection).count == 0
         assert len(job_queue(PARSE, connection).failed_job_registry) == 0
     finally:
-        jobs._settings.cache_clear()
+        jobs._configured.clear()
         connection.close()
 
 
@@ -107,7 +107,7 @@ def test_main_runs_a_burst_worker(redis_url: str, monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setenv("REDIS_URL", redis_url)
     monkeypatch.setenv("LOGAGG_SINKS", "s3")
-    jobs._settings.cache_clear()
+    jobs._configured.clear()
     connection = Redis.from_url(redis_url)
     try:
         enqueue(PARSE_JOB, raw_batch("01HXMAIN"), connection)
@@ -115,7 +115,7 @@ def test_main_runs_a_burst_worker(redis_url: str, monkeypatch: pytest.MonkeyPatc
         assert len(shipped(connection, SHIP_S3)) == 1
         assert shipped(connection, SHIP_ES) == []
     finally:
-        jobs._settings.cache_clear()
+        jobs._configured.clear()
         connection.close()
 
 

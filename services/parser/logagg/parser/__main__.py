@@ -8,6 +8,7 @@ import sys
 
 from logagg.errors import SettingsError
 from logagg.logs import configure_logging
+from logagg.parser import jobs
 from logagg.parser.settings import ParserSettings
 from logagg.queues import PARSE
 from logagg.redis_connection import connect_redis
@@ -25,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     configure_logging(settings.logging)
+    jobs.configure(settings)
     connection = connect_redis(settings.redis)
     run_worker([PARSE], connection, burst=options.burst, log_level=settings.logging.level)
     return 0

@@ -1,13 +1,14 @@
 """The RQ job around the pure parser: parse a ``RawBatch``, enqueue one job per sink.
 
 Both shipping jobs are enqueued in one Redis transaction, so a crash cannot ship a batch
-to one sink only. Settings are read once per process, on the first job.
+to one sink only. The worker process calls :func:`configure` before it starts: RQ runs
+each job in a fork of the worker, so whatever is imported, compiled and read there
+(the formats' regexes, the settings) is inherited instead of redone for every batch.
 """
 
 from __future__ import annotations
 
 import os
-from functools import cache
 from typing import cast
 
 from redis import Redis
@@ -20,9 +21,18 @@ from logagg.queues import SHIP_ES_JOB, SHIP_S3_JOB, JobSpec, ParsedBatch, RawBat
 SINK_JOBS: dict[str, JobSpec] = {"elasticsearch": SHIP_ES_JOB, "s3": SHIP_S3_JOB}
 
 
-@cache
+_configured: list[ParserSettings] = []
+
+
+def configure(settings: ParserSettings) -> None:
+    """Use ``settings`` for the jobs of this process (the worker calls it at start)."""
+    _configured[:] = [settings]
+
+
 def _settings() -> ParserSettings:
-    return ParserSettings.from_env(os.environ)
+    if not _configured:
+        configure(ParserSettings.from_env(os.environ))
+    return _configured[0]
 
 
 def ship(parsed: ParsedBatch, sinks: tuple[str, ...], connection: Redis) -> None:
