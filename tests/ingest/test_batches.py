@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from logagg.ingest.batches import (
     BatchLimits,
     Sender,
@@ -65,3 +68,19 @@ def test_request_ids_are_url_safe_and_unique() -> None:
 def test_rfc3339_millis() -> None:
     moment = datetime(2026, 11, 28, 0, 52, 52, 123456, tzinfo=UTC)
     assert rfc3339_millis(moment) == "2026-11-28T00:52:52.123Z"
+
+
+@given(
+    sizes=st.lists(st.integers(min_value=0, max_value=300), max_size=60),
+    max_lines=st.integers(min_value=1, max_value=20),
+    max_bytes=st.integers(min_value=1, max_value=600),
+)
+def test_bounds_cover_every_line_in_order_within_limits(
+    sizes: list[int], max_lines: int, max_bytes: int
+) -> None:
+    bounds = batch_bounds(sizes, BatchLimits(max_lines=max_lines, max_bytes=max_bytes))
+    covered = [index for start, end in bounds for index in range(start, end)]
+    assert covered == list(range(len(sizes)))
+    for start, end in bounds:
+        assert end - start <= max_lines
+        assert end - start == 1 or sum(sizes[start:end]) <= max_bytes

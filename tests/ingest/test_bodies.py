@@ -8,9 +8,12 @@ import json
 import zlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from logagg.ingest.bodies import (
     BodyError,
+    _text_lines_bytewise,
     check_encoding,
     content_kind,
     decode_body,
@@ -193,3 +196,23 @@ def test_read_bounded_refuses_by_declared_and_by_actual_length() -> None:
         read_bounded(io.BytesIO(b"x" * 1001), None, 1000)
     assert actual.value.status == 413
     assert read_bounded(io.BytesIO(b"x" * 1000), None, 1000) == b"x" * 1000
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    data=st.lists(
+        st.sampled_from(
+            [b"a", b"b c", b"\r", b"\n", b"\r\n", b" ", b"\t", b"\x0b", b"\x1c", b"x" * 30]
+        )
+    ).map(b"".join),
+    max_line=st.integers(min_value=1, max_value=40),
+)
+def test_ascii_fast_path_matches_the_line_by_line_reading(data: bytes, max_line: int) -> None:
+    fast = decode_body(data, "text", max_line)
+    slow = _text_lines_bytewise(data, max_line)
+    assert (fast.lines, fast.sizes, fast.truncated, fast.invalid_utf8) == (
+        slow.lines,
+        slow.sizes,
+        slow.truncated,
+        slow.invalid_utf8,
+    )

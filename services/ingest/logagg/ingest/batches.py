@@ -51,6 +51,8 @@ def batch_bounds(sizes: list[int], limits: BatchLimits) -> list[tuple[int, int]]
     A single line larger than ``max_bytes`` still gets a batch of its own (lines are
     bounded separately, and never dropped).
     """
+    if len(sizes) <= limits.max_lines and sum(sizes) <= limits.max_bytes:
+        return [(0, len(sizes))] if sizes else []
     bounds: list[tuple[int, int]] = []
     start = 0
     batch_bytes = 0

@@ -31,6 +31,8 @@ _GZIP_ENCODINGS = frozenset({"gzip", "x-gzip"})
 # zlib window bits for the gzip container (RFC 1952) only.
 _GZIP_WBITS = 16 + zlib.MAX_WBITS
 _READ_CHUNK = 64 * 1024
+# What bytes.isspace() calls whitespace; a line of nothing else is blank.
+_BLANK = " \t\n\r\x0b\x0c"
 
 
 class BodyError(LogaggError):
@@ -180,6 +182,28 @@ def _raw_lines(data: bytes) -> list[bytes]:
 
 
 def _text_lines(data: bytes, max_line_bytes: int) -> DecodedLines:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _text_lines_bytewise(data, max_line_bytes)
+    if not text.isascii():
+        return _text_lines_bytewise(data, max_line_bytes)
+    # ASCII: characters are bytes, so whole-list operations in C replace a per-line loop
+    # (the common case, and most of the CPU a large text body costs).
+    pieces = text.replace("\r\n", "\n").split("\n")
+    if pieces[-1].endswith("\r"):  # a last line ended by CR alone, with no LF after it
+        pieces[-1] = pieces[-1][:-1]
+    texts = [line for line in pieces if line.strip(_BLANK)]
+    sizes = [len(line) for line in texts]
+    truncated = [index for index, size in enumerate(sizes) if size > max_line_bytes]
+    for index in truncated:
+        texts[index] = texts[index][:max_line_bytes]
+        sizes[index] = max_line_bytes
+    lines: list[Line] = [*texts]
+    return DecodedLines("text", lines=lines, sizes=sizes, truncated=truncated)
+
+
+def _text_lines_bytewise(data: bytes, max_line_bytes: int) -> DecodedLines:
     result = DecodedLines("text")
     for raw in _raw_lines(data):
         if not raw or raw.isspace():
