@@ -111,6 +111,90 @@ def test_custom_resources_use_the_operators_api_versions(rendered: list[dict[str
     assert len(of_kind(rendered, "ScaledObject")) == len(WORKERS)
 
 
+# Field names of the operators' CRD schemas (KEDA 2.x ScaledObject, ECK v1 Elasticsearch
+# and Kibana): the custom resources are not in the core schemas, so their shape is checked
+# here; a misspelt field would be dropped or refused by the API server.
+CUSTOM_RESOURCE_FIELDS = {
+    "ScaledObject": {
+        "spec": {
+            "scaleTargetRef",
+            "pollingInterval",
+            "cooldownPeriod",
+            "initialCooldownPeriod",
+            "idleReplicaCount",
+            "minReplicaCount",
+            "maxReplicaCount",
+            "advanced",
+            "fallback",
+            "triggers",
+        },
+        "trigger": {
+            "type",
+            "name",
+            "metadata",
+            "authenticationRef",
+            "metricType",
+            "useCachedMetrics",
+        },
+    },
+    "Elasticsearch": {
+        "spec": {
+            "version",
+            "image",
+            "http",
+            "transport",
+            "nodeSets",
+            "updateStrategy",
+            "secureSettings",
+            "auth",
+        },
+        "nodeSet": {"name", "count", "config", "podTemplate", "volumeClaimTemplates"},
+    },
+    "Kibana": {
+        "spec": {
+            "version",
+            "image",
+            "count",
+            "elasticsearchRef",
+            "config",
+            "http",
+            "podTemplate",
+            "secureSettings",
+        },
+    },
+}
+
+
+def test_custom_resources_have_the_operators_shape(rendered: list[dict[str, Any]]) -> None:
+    for scaled in of_kind(rendered, "ScaledObject"):
+        fields = CUSTOM_RESOURCE_FIELDS["ScaledObject"]
+        assert set(scaled["spec"]) <= fields["spec"], scaled["metadata"]["name"]
+        assert {"scaleTargetRef", "triggers"} <= set(scaled["spec"])
+        for trigger in scaled["spec"]["triggers"]:
+            assert set(trigger) <= fields["trigger"]
+            # the CRD types trigger metadata as a map of strings
+            assert all(isinstance(v, str) for v in trigger["metadata"].values()), trigger
+        for key in ("pollingInterval", "cooldownPeriod", "minReplicaCount", "maxReplicaCount"):
+            assert isinstance(scaled["spec"][key], int)
+    (elasticsearch,) = of_kind(rendered, "Elasticsearch")
+    assert set(elasticsearch["spec"]) <= CUSTOM_RESOURCE_FIELDS["Elasticsearch"]["spec"]
+    for node_set in elasticsearch["spec"]["nodeSets"]:
+        assert set(node_set) <= CUSTOM_RESOURCE_FIELDS["Elasticsearch"]["nodeSet"]
+        assert isinstance(node_set["count"], int)
+        assert node_set["count"] >= 1
+        (container,) = node_set["podTemplate"]["spec"]["containers"]
+        # ECK merges the pod template by container name
+        assert container["name"] == "elasticsearch"
+        assert (
+            container["resources"]["requests"]["memory"]
+            == container["resources"]["limits"]["memory"]
+        )
+    (kibana,) = of_kind(rendered, "Kibana")
+    assert set(kibana["spec"]) <= CUSTOM_RESOURCE_FIELDS["Kibana"]["spec"]
+    (container,) = kibana["spec"]["podTemplate"]["spec"]["containers"]
+    assert container["name"] == "kibana"
+
+
 def test_secret_template_is_valid_and_holds_placeholders_only() -> None:
     secrets = list(yaml.safe_load_all((KUBE / "secrets.example.yaml").read_text()))
     assert {s["metadata"]["name"] for s in secrets} == {"logagg-auth", "logagg-s3"}
