@@ -17,6 +17,7 @@ DETECTION_ORDER: tuple[Format, ...] = (
     syslog.RFC3164,
     http.ACCESS,
     http.APACHE_ERROR,
+    http.NGINX_ERROR,
     logfmt.FORMAT,
     application.LOOSE_FORMAT,
 )

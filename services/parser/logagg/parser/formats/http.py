@@ -1,10 +1,11 @@
-"""Web server logs: the access log (common and combined) and Apache's error log.
+"""Web server logs: the access log (common and combined), Apache's and nginx's error logs.
 
 Apache and nginx write the same access layouts, so they share one dataset::
 
     127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326 "ref" "agent"
     [Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6
     [Fri Sep 09 10:42:29.902022 2011] [core:error] [pid 35708:tid 4328] [client 1.2.3.4:5] ...
+    2025/04/18 10:12:01 [error] 31#31: *7 open() "/x" failed (2: No such file), client: 1.2.3.4
 
 The ``[client ...]`` block stays in the error message (it reads as part of it) and also
 gives ``client.ip``.
@@ -20,6 +21,7 @@ from logagg.parser.timestamps import Clock, local_parts, month_number, offset_pa
 
 ACCESS_DATASET = "http.access"
 ERROR_DATASET = "apache.error"
+NGINX_ERROR_DATASET = "nginx.error"
 
 _QUOTED = r'"((?:[^"\\]|\\.)*)"'
 _ACCESS = re.compile(
@@ -35,6 +37,13 @@ _ERROR = re.compile(
     r" ?((?:\[client ([^\]]+)\] )?.*)$",
     re.DOTALL,
 )
+
+_NGINX_ERROR = re.compile(
+    r"(\d{4})/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d) \[([a-z]+)\] (\d+)#(\d+): "
+    r"(?:\*(\d+) )?(.*)$",
+    re.DOTALL,
+)
+_NGINX_CLIENT = re.compile(r", client: ([^,\s]+)")
 
 
 def _client(fields: Fields, text: str) -> None:
@@ -153,5 +162,34 @@ def parse_error(line: str, clock: Clock) -> Fields | None:
     return fields
 
 
+def parse_nginx_error(line: str, clock: Clock) -> Fields | None:
+    """Parse an nginx error-log line, or return None."""
+    match = _NGINX_ERROR.match(line)
+    if match is None:
+        return None
+    year, month, day, hour, minute, sec, lvl, pid, tid, connection, message = match.groups()
+    fields: Fields = {
+        "@timestamp": local_parts(clock, "n" + line[:19], year, month, day, hour, minute, sec),
+        "message": message.rstrip(),
+        "log": {"level": lvl},
+        "event": {"dataset": NGINX_ERROR_DATASET},
+    }
+    process: Fields = {}
+    pid_number, thread = small_int(pid), small_int(tid)
+    if pid_number is not None:
+        process["pid"] = pid_number
+    if thread is not None:
+        process["thread"] = {"id": thread}
+    if process:
+        fields["process"] = process
+    if connection is not None:
+        fields["labels"] = {"connection": connection}
+    client = _NGINX_CLIENT.search(message)
+    if client is not None:
+        _client(fields, client.group(1))
+    return fields
+
+
 ACCESS = Format("access", ACCESS_DATASET, parse_access)
 APACHE_ERROR = Format("apache_error", ERROR_DATASET, parse_error)
+NGINX_ERROR = Format("nginx_error", NGINX_ERROR_DATASET, parse_nginx_error)
