@@ -10,13 +10,14 @@ PACKAGES := -p logagg -p logagg.ingest -p logagg.parser -p logagg.shipper
 KUSTOMIZE_VERSION := v5.5.0
 KUSTOMIZE := .cache/bin/kustomize
 
-.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration run clean
+.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration run clean bench-parser
 
 help:
 	@echo "make run         set up and run the whole pipeline on this machine (Ctrl-C stops it)"
 	@echo "make test        set up (venv, packages, Elasticsearch) and run every check and test"
 	@echo "make test-unit   the unit tests only (no servers)"
 	@echo "make lint | typecheck | install | elasticsearch | clean"
+	@echo "make bench-parser  parser throughput: pure library and a real RQ worker (QUICK=1: short)"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +62,9 @@ run: install
 	@$(MAKE) --no-print-directory elasticsearch \
 	  || echo "Maven could not fetch Elasticsearch: running with the archive alone"
 	$(BIN)/logagg run
+
+bench-parser: install
+	$(BIN)/python bench/parser.py $(if $(QUICK),--quick) --profile
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache .hypothesis
