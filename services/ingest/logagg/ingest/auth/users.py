@@ -168,9 +168,13 @@ class UserStore:
 
         def bootstrap(pipe: Pipeline) -> None:
             created.clear()
+            # Read the name before the admin count: the reads are not one snapshot, and
+            # in this order a replica that has just created the admin is never mistaken
+            # for a plain user holding the name.
+            name_taken = pipe.exists(user_key(username))
             if pipe.scard(ADMINS_KEY) > 0:
                 return
-            if pipe.exists(user_key(username)):
+            if name_taken:
                 raise UserExists(
                     f"{username} exists but is not an admin and no admin exists; "
                     "choose another LOGAGG_ADMIN_USERNAME"
