@@ -66,5 +66,9 @@ run: install
 bench-parser: install
 	$(BIN)/python bench/parser.py $(if $(QUICK),--quick) --profile
 
+# Load benchmark of the ingest service (its own Redis and gunicorn on loopback); not a test.
+bench-ingest: install
+	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache .hypothesis
