@@ -10,7 +10,7 @@ PACKAGES := -p logagg -p logagg.ingest -p logagg.parser -p logagg.shipper
 KUSTOMIZE_VERSION := v5.5.0
 KUSTOMIZE := .cache/bin/kustomize
 
-.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration run clean bench-parser
+.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration run clean bench-parser bench-ingest
 
 help:
 	@echo "make run         set up and run the whole pipeline on this machine (Ctrl-C stops it)"
@@ -68,7 +68,7 @@ bench-parser: install
 
 # Load benchmark of the ingest service (its own Redis and gunicorn on loopback); not a test.
 bench-ingest: install
-	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
+	$(BIN)/python bench/ingest.py $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache .hypothesis
