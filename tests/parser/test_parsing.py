@@ -146,3 +146,16 @@ def test_message_keeps_every_separator_of_the_original_format() -> None:
     line = "2025-04-18 10:12:01,123 - 10.0.0.7 - 4242 - ERROR - resolve - dns.py - a - b-c - d"
     event = parse_line(line, BatchIdentity.of("b", "s", "", RECEIVED))
     assert event["message"] == "a - b-c - d"
+
+
+def test_received_at_is_normalised_and_an_unreadable_one_replaced() -> None:
+    event = parse_batch(batch(["x"], received_at="2025-04-18T12:15:00+02:00"))["events"][0]
+    assert event["@timestamp"] == event["event"]["ingested"] == "2025-04-18T10:15:00.000Z"
+    event = parse_batch(batch(["x"], received_at="yesterday"))["events"][0]
+    assert event["event"]["ingested"].endswith("Z")
+    assert len(event["event"]["ingested"]) == len("2025-04-18T10:15:00.000Z")
+
+
+def test_empty_keys_are_renamed_in_labels() -> None:
+    event = parse_batch(batch(['{"": 1, "a": {"": 2}, "msg": "m"}']))["events"][0]
+    assert event["labels"] == {"_": 1, "a": {"_": 2}}

@@ -7,9 +7,11 @@ come from the batch only, never from the line; ``event.id`` is ``<batch_id>-<pos
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from logagg.parser.fields import Fields, valid_ip
+from logagg.parser.timestamps import format_utc
 
 UNPARSED_DATASET = "raw"
 UNPARSED = "unparsed"
@@ -29,8 +31,25 @@ class BatchIdentity:
 
     @classmethod
     def of(cls, batch_id: str, service: str, source_ip: str, received_at: str) -> BatchIdentity:
-        """Build from the batch's metadata, dropping a source address that is not an IP."""
-        return cls(batch_id, service, valid_ip(source_ip) if source_ip else None, received_at)
+        """Build from the batch's metadata.
+
+        A source address that is not an IP is dropped; the receive time is normalised to
+        ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (the time of this call if it is unreadable, so that
+        no event carries an invalid date).
+        """
+        address = valid_ip(source_ip) if source_ip else None
+        return cls(batch_id, service, address, format_utc(parse_received(received_at)))
+
+
+def parse_received(text: str) -> datetime:
+    """``received_at`` as an aware datetime; now when it is missing or unreadable."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
 
 
 def unparsed(line: str) -> Fields:

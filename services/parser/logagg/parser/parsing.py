@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from logagg.parser.config import ParserConfig
@@ -20,6 +19,7 @@ from logagg.parser.event import (
     TRUNCATED,
     BatchIdentity,
     finish,
+    parse_received,
     unparsed,
 )
 from logagg.parser.fields import Fields
@@ -33,20 +33,10 @@ log = logging.getLogger(__name__)
 DEFAULT_CONFIG = ParserConfig()
 
 
-def _received(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except (TypeError, ValueError):
-        return datetime.now(UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment
-
-
 def clock_for(service: str, received_at: str, config: ParserConfig) -> Clock:
     """The clock a service's batch received at ``received_at`` is read with."""
     zone, key = config.zone_for(service)
-    return Clock.for_batch(_received(received_at), zone, key, config.max_future)
+    return Clock.for_batch(parse_received(received_at), zone, key, config.max_future)
 
 
 def _fields(detector: Detector, line: str, clock: Clock) -> Fields:

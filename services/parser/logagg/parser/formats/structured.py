@@ -66,7 +66,8 @@ def _bounded(value: Any, depth: int) -> Any:
     if isinstance(value, dict):
         if depth >= MAX_LABEL_DEPTH:
             return dump(value)
-        return {key: _bounded(item, depth + 1) for key, item in value.items()}
+        # Elasticsearch refuses empty field names
+        return {key or "_": _bounded(item, depth + 1) for key, item in value.items()}
     if isinstance(value, list):
         if depth >= MAX_LABEL_DEPTH:
             return dump(value)
@@ -111,7 +112,7 @@ def map_record(record: dict[str, Any], clock: Clock, dataset: str) -> Fields:
             if text is not None:
                 fields["process"] = {"thread": {"name": text}}
                 continue
-        labels[key] = _bounded(value, 1)
+        labels[key or "_"] = _bounded(value, 1)
     if log:
         fields["log"] = log
     if labels:
