@@ -8,6 +8,7 @@ from typing import Any
 import fakeredis
 import pytest
 from redis import Redis
+from rq import Retry
 
 from logagg.parser import jobs
 from logagg.parser.settings import ParserSettings
@@ -127,3 +128,48 @@ def test_main_refuses_bad_settings(
     monkeypatch.setenv("LOGAGG_SINKS", "kafka")
     assert main([]) == 2
     assert "LOGAGG_SINKS" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("payload", "problem"),
+    [
+        ([], "payload is a list, not an object"),
+        ({"service": "s", "lines": []}, "payload has no batch_id"),
+        ({"batch_id": "b", "service": "", "lines": []}, "payload has no service"),
+        ({"batch_id": "b", "service": "s", "lines": "x"}, "payload has no list of lines"),
+        ({"batch_id": "b", "service": "s", "lines": [], "truncated": 3}, "truncated"),
+    ],
+)
+def test_payload_problems(payload: object, problem: str) -> None:
+    found = jobs.payload_problem(payload)
+    assert found is not None
+    assert problem in found
+
+
+def test_a_good_payload_has_no_problem() -> None:
+    assert jobs.payload_problem(raw_batch()) is None
+
+
+@pytest.mark.integration
+def test_a_malformed_payload_fails_without_retry(redis_url: str) -> None:
+    connection = Redis.from_url(redis_url)
+    try:
+        queue = job_queue(PARSE, connection)
+        job = queue.enqueue(
+            PARSE_JOB.func,
+            {"batch_id": "bad", "lines": []},
+            job_id="bad",
+            retry=Retry(max=3, interval=60),
+        )
+        jobs.configure(ParserSettings.from_env({}))
+        assert build_worker([PARSE], connection).work(burst=True)
+        job.refresh()
+        assert job.is_failed
+        result = job.latest_result()
+        assert result is not None
+        assert "PermanentError: payload has no service" in (result.exc_string or "")
+        assert queue.count == 0
+        assert len(queue.scheduled_job_registry) == 0
+    finally:
+        jobs._configured.clear()
+        connection.close()

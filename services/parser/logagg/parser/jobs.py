@@ -14,6 +14,7 @@ from typing import cast
 from redis import Redis
 from rq import get_current_job
 
+from logagg.errors import PermanentError
 from logagg.parser.parsing import parse_batch as parse_raw_batch
 from logagg.parser.settings import ParserSettings
 from logagg.queues import SHIP_ES_JOB, SHIP_S3_JOB, JobSpec, ParsedBatch, RawBatch, enqueue
@@ -50,9 +51,33 @@ def handle(payload: RawBatch, settings: ParserSettings, connection: Redis) -> in
     return len(parsed["events"])
 
 
+def payload_problem(payload: object) -> str | None:
+    """What makes ``payload`` unusable as a ``RawBatch``, or None when it is one."""
+    if not isinstance(payload, dict):
+        return f"payload is a {type(payload).__name__}, not an object"
+    for key in ("batch_id", "service"):
+        if not isinstance(payload.get(key), str) or not payload[key]:
+            return f"payload has no {key}"
+    if not isinstance(payload.get("lines"), list):
+        return "payload has no list of lines"
+    for key in ("truncated", "invalid_utf8"):
+        if not isinstance(payload.get(key, []), list):
+            return f"payload's {key} is not a list"
+    return None
+
+
 def parse_batch(payload: RawBatch) -> int:
-    """RQ entry point (``logagg.parser.jobs.parse_batch``); returns the number of events."""
+    """RQ entry point (``logagg.parser.jobs.parse_batch``); returns the number of events.
+
+    A malformed payload fails at once with :class:`~logagg.errors.PermanentError` and is
+    not retried (it would fail the same way); a Redis failure while enqueueing propagates
+    and RQ retries the job.
+    """
     job = get_current_job()
     if job is None:
         raise RuntimeError("parse_batch runs inside an RQ worker")
+    problem = payload_problem(payload)
+    if problem is not None:
+        job.retries_left = 0
+        raise PermanentError(problem)
     return handle(payload, _settings(), job.connection)
