@@ -23,6 +23,11 @@ _PY_CHAIN = (
 )
 
 
+# Any line that could continue a trace starts with one of these (a Java exception line
+# continues one only when a frame, which starts with whitespace, follows it).
+_MAYBE_CONTINUATION = re.compile(r"^(?:[ \t.]|Caused by: |Traceback |During |The above )", re.M)
+
+
 def _is_java_frame(line: str) -> bool:
     return _JAVA_FRAME.match(line) is not None
 
@@ -33,11 +38,20 @@ def group_lines(lines: Sequence[Any]) -> list[tuple[int, int]]:
     Non-string items (structured objects) always stand alone; a trace with no line
     before it in the batch stands alone too.
     """
+    if all(line.__class__ is str for line in lines) and not _MAYBE_CONTINUATION.search(
+        "\n".join(lines)
+    ):
+        return [(index, index + 1) for index in range(len(lines))]
+    return group_line_by_line(lines)
+
+
+def group_line_by_line(lines: Sequence[Any]) -> list[tuple[int, int]]:
+    """:func:`group_lines` without the shortcut for batches that hold no trace."""
+    count = len(lines)
     groups: list[tuple[int, int]] = []
     start = -1
     in_traceback = False
     after_traceback = False  # just past a traceback's exception line
-    count = len(lines)
     index = 0
     while index < count:
         line = lines[index]
