@@ -45,8 +45,10 @@ _LEVEL = (
     r"|CRIT|ALERT|EMERG|EMERGENCY|FINEST|FINER|FINE|CONFIG))(?![\w.-])"
 )
 # A bracket that may hold one level of nested brackets ("QuorumPeer[myid=1]/0.0.0.0").
-_BRACKET = r"\[((?:[^\[\]]|\[[^\[\]]*\])*)\]"
-_DOTTED = r"[A-Za-z_$][\w$]*(?:\.[\w$]+)+"
+# Possessive quantifiers (Python 3.11+) here and in the logger name: a partial match
+# could never be followed by what comes next, so giving characters back is wasted work.
+_BRACKET = r"\[((?:[^\[\]]++|\[[^\[\]]*+\])*+)\]"
+_DOTTED = r"[A-Za-z_$][\w$]*+(?:\.[\w$]++)++"
 # What follows the timestamp. Groups: 1 thread before the level, 2 pid, 3 level,
 # 4 thread after it, 5 pid after it, 6 logger, 7 logger before a context, 8 context,
 # 9 message.
@@ -60,7 +62,7 @@ _REST = re.compile(
     + r"(?:(\d+)\s+)?"
     + r"(?:-\s+)?"
     + f"(?:({_DOTTED})(?::\\s*|\\s+-\\s+)"
-    + f"|({_DOTTED})\\s+\\[([^\\]]*)\\]\\s+)?"
+    + f"|({_DOTTED})\\s+\\[([^\\]]*+)\\]\\s+)?"
     + r"(.*)",
     re.DOTALL,
 )
