@@ -1,4 +1,4 @@
-"""Small shared pieces of building event fields: levels, IP addresses, integers.
+"""Small shared pieces of building event fields: IP addresses, integers.
 
 The formats use these so that every format normalises the same way.
 """
@@ -43,17 +43,3 @@ def small_int(text: str) -> int | None:
     if text.isascii() and text.isdigit() and len(text) <= 18:
         return int(text)
     return None
-
-
-def level(text: str) -> str:
-    """A log level normalised to lower case (``WARN`` stays ``warn``: the source's word)."""
-    return text.strip().lower()
-
-
-def add_tag(fields: Fields, tag: str) -> None:
-    """Append ``tag`` to the partial event's own tags."""
-    tags = fields.get("tags")
-    if tags is None:
-        fields["tags"] = [tag]
-    elif tag not in tags:
-        tags.append(tag)
