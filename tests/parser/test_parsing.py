@@ -159,3 +159,17 @@ def test_received_at_is_normalised_and_an_unreadable_one_replaced() -> None:
 def test_empty_keys_are_renamed_in_labels() -> None:
     event = parse_batch(batch(['{"": 1, "a": {"": 2}, "msg": "m"}']))["events"][0]
     assert event["labels"] == {"_": 1, "a": {"_": 2}}
+
+
+def test_objects_that_cannot_be_written_as_json_cost_only_themselves() -> None:
+    deep: dict[str, Any] = {}
+    cursor = deep
+    for _ in range(5000):
+        cursor["a"] = {}
+        cursor = cursor["a"]
+    events = parse_batch(batch([deep, {"msg": "fine"}, 42], content_kind="json"))["events"]
+    assert events[0]["tags"] == ["unparsed"]
+    assert events[0]["message"] == "<dict that cannot be written as JSON>"
+    assert events[1]["message"] == "fine"
+    assert events[2]["message"] == "42"
+    assert events[2]["tags"] == ["unparsed"]

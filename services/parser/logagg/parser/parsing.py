@@ -48,9 +48,20 @@ def _fields(detector: Detector, line: str, clock: Clock) -> Fields:
     return unparsed(line) if fields is None else fields
 
 
-def _structured(record: dict[str, Any], clock: Clock) -> tuple[Fields, str]:
-    record = json_ready(record)
-    raw = dump(record)
+def _as_json(item: Any) -> tuple[Any, str]:
+    """``item`` made JSON-ready and its compact JSON text."""
+    try:
+        ready = json_ready(item)
+        return ready, dump(ready)
+    except Exception:  # e.g. nesting too deep to walk: one item, not the batch
+        log.exception("an item of a structured batch cannot be written as JSON")
+        return None, f"<{type(item).__name__} that cannot be written as JSON>"
+
+
+def _structured(item: Any, clock: Clock) -> tuple[Fields, str]:
+    record, raw = _as_json(item)
+    if not isinstance(record, dict):
+        return unparsed(raw), raw
     try:
         return parse_object(record, clock), raw
     except Exception:
@@ -82,11 +93,8 @@ def parse_lines(
         if isinstance(item, str):
             raw = item
             fields = _fields(detector, item, clock)
-        elif isinstance(item, dict):
-            fields, raw = _structured(item, clock)
         else:
-            raw = dump(json_ready(item))
-            fields = unparsed(raw)
+            fields, raw = _structured(item, clock)
         extra: list[str] | None = None
         if end - start > 1:
             rest = "\n".join(str(line) for line in lines[start + 1 : end])
