@@ -38,6 +38,7 @@ def test_every_problem_reported_at_once() -> None:
                 "LOGAGG_TRUSTED_PROXIES": "10.0.0.0/8, nonsense",
                 "LOGAGG_MAX_BODY_BYTES": "bigly",
                 "LOGAGG_ADMIN_PASSWORD": "tiny",
+                "LOGAGG_ADMIN_USERNAME": "root user",
             }
         )
     text = str(caught.value)
@@ -47,6 +48,7 @@ def test_every_problem_reported_at_once() -> None:
         "LOGAGG_TRUSTED_PROXIES",
         "LOGAGG_MAX_BODY_BYTES",
         "LOGAGG_ADMIN_PASSWORD",
+        "LOGAGG_ADMIN_USERNAME",
     ):
         assert name in text
 

@@ -10,6 +10,7 @@ import dataclasses
 import ipaddress
 from typing import Self
 
+from logagg.ingest.auth.users import USERNAME_PATTERN
 from logagg.settings import EnvReader, RedisSettings, Secret, SettingsBase
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -113,6 +114,11 @@ class IngestSettings(SettingsBase):
         if settings.jwt_secret is None and not settings.dev_mode:
             read.problems.append(
                 "LOGAGG_JWT_SECRET: is required (or set LOGAGG_DEV_MODE=true to generate one)"
+            )
+        if not USERNAME_PATTERN.fullmatch(settings.admin_username):
+            read.problems.append(
+                "LOGAGG_ADMIN_USERNAME: 1 to 64 letters, digits and . _ @ -, "
+                f"starting with a letter or digit; got {settings.admin_username!r}"
             )
         if (
             settings.jwt_secret is not None
