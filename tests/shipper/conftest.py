@@ -50,10 +50,12 @@ def cleanup_namespace(es: Elasticsearch, namespace: str) -> None:
     test distribution; their names are unique, so they stay harmless)."""
     quiet = es.options(ignore_status=[400, 404])
     quiet.indices.delete(index=f"logs-*-{namespace}-*", expand_wildcards="all")
-    for layout in ("daily", "data_stream"):
-        quiet.indices.delete_index_template(name=f"{TEMPLATE_PREFIX}-logs-{namespace}-{layout}")
+    # the daily template and the component templates are shared by every namespace, and
+    # tests run one at a time: each leaves the cluster as it found it
+    for name in (f"{TEMPLATE_PREFIX}-logs-{namespace}", f"{TEMPLATE_PREFIX}-logs-daily"):
+        quiet.indices.delete_index_template(name=name)
     for part in ("settings", "mappings"):
-        quiet.cluster.delete_component_template(name=f"{TEMPLATE_PREFIX}-logs-{namespace}@{part}")
+        quiet.cluster.delete_component_template(name=f"{TEMPLATE_PREFIX}-logs@{part}")
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -10,10 +11,10 @@ from rq.job import Job, JobStatus
 
 from logagg.queues import SHIP_ES, SHIP_ES_JOB, enqueue, job_queue
 from logagg.shipper.deadletter import Filter
-from logagg.shipper.elasticsearch.cluster import detect_layout
+from logagg.shipper.elasticsearch.cluster import detect_layout, prepare_cluster
 from logagg.shipper.elasticsearch.layout import Layout
 
-from .conftest import MakeRuntime, drain
+from .conftest import TEMPLATE_PREFIX, MakeRuntime, cleanup_namespace, drain
 from .events import make_batch
 
 pytestmark = pytest.mark.integration
@@ -175,3 +176,32 @@ def test_data_streams_where_asked_for(
     assert count(es, stream) == 10
     (backing,) = es.indices.get(index=stream).body
     assert backing.startswith(f".ds-{stream}-")
+
+
+def test_shippers_of_several_namespaces_start_together(es: Elasticsearch, namespace: str) -> None:
+    other = f"{namespace}b"
+    jobs = [(ns, layout) for ns in (namespace, other) for layout in ("daily", "data_stream")] * 2
+    try:
+        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+            chosen = list(
+                pool.map(
+                    lambda job: prepare_cluster(
+                        es, prefix=TEMPLATE_PREFIX, namespace=job[0], layout=job[1]
+                    ),
+                    jobs,
+                )
+            )
+        assert chosen == [Layout(layout) for _, layout in jobs]
+        names = {
+            t["name"]
+            for t in es.indices.get_index_template(name=f"{TEMPLATE_PREFIX}-*")["index_templates"]
+        }
+        # (a data stream's template outlives its test: the test distribution cannot
+        # delete data streams, and a template in use cannot be deleted)
+        assert names >= {
+            f"{TEMPLATE_PREFIX}-logs-daily",
+            f"{TEMPLATE_PREFIX}-logs-{namespace}",
+            f"{TEMPLATE_PREFIX}-logs-{other}",
+        }
+    finally:
+        cleanup_namespace(es, other)

@@ -92,6 +92,6 @@ def test_the_shipper_command_installs_templates_and_works_the_queue(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert main(["es", "--burst"]) == 0
-    assert es.indices.get_index_template(name=f"logagg-test-logs-{namespace}-daily")
+    assert es.indices.get_index_template(name="logagg-test-logs-daily")
     es.indices.refresh(index=f"logs-app.log-{namespace}")
     assert es.count(index=f"logs-app.log-{namespace}")["count"] == 25

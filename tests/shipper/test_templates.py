@@ -51,10 +51,13 @@ def test_layouts_have_their_own_patterns_and_priorities() -> None:
     daily = template_set("logagg", "prod", Layout.DAILY)
     assert stream.index_template_body["index_patterns"] == ["logs-*-prod"]
     assert stream.index_template_body["data_stream"] == {}
-    assert daily.index_template_body["index_patterns"] == ["logs-*-prod-*"]
+    assert daily.index_template_body["index_patterns"] == ["logs-*-*-20*", "logs-*-*-undated"]
     assert "data_stream" not in daily.index_template_body
     assert stream.index_template_body["priority"] != daily.index_template_body["priority"]
     assert daily.index_template_body["composed_of"] == [
-        "logagg-logs-prod@settings",
-        "logagg-logs-prod@mappings",
+        "logagg-logs@settings",
+        "logagg-logs@mappings",
     ]
+    # one daily template serves every namespace; data stream templates never overlap
+    assert template_set("logagg", "other", Layout.DAILY) == daily
+    assert stream.index_template_name == "logagg-logs-prod"

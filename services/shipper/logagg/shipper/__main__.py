@@ -47,8 +47,9 @@ def _parser() -> argparse.ArgumentParser:
 def wait_until_ready(
     make_ready: Callable[[], object], timeout: float, *, sleep: Callable[[float], None] = time.sleep
 ) -> None:
-    """Call ``make_ready`` until it stops raising :class:`SinkUnavailable` or ``timeout``
-    passes (a cluster starting alongside the shipper is normal in compose and Kubernetes)."""
+    """Call ``make_ready`` until it succeeds, while the sink is unreachable and ``timeout``
+    has not passed (a cluster starting alongside the shipper is normal in compose and
+    Kubernetes). A sink that answers no is reported at once."""
     deadline = time.monotonic() + timeout
     delay = 0.5
     while True:
@@ -56,7 +57,7 @@ def wait_until_ready(
             make_ready()
             return
         except SinkUnavailable as error:
-            if time.monotonic() + delay > deadline:
+            if not error.unreachable or time.monotonic() + delay > deadline:
                 raise
             log.warning("sink not ready yet, trying again in %.1fs: %s", delay, error)
             sleep(delay)
@@ -77,12 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     redis = connect_redis(settings.redis)
     runtime = ShipperRuntime(settings, redis)
     install_runtime(runtime)
+    make_ready = runtime.elasticsearch_sink if args.sink == "es" else runtime.archive_sink
     try:
-        if args.sink == "es":
-            wait_until_ready(runtime.elasticsearch_sink, settings.startup_timeout)
-        else:
-            # a missing bucket or refused credentials will not fix themselves in a minute
-            runtime.archive_sink()
+        wait_until_ready(make_ready, settings.startup_timeout)
     except SinkUnavailable as error:
         print(f"logagg shipper {args.sink}: not ready: {error}", file=sys.stderr)
         return 1

@@ -25,8 +25,13 @@ class SinkUnavailable(LogaggError):
     """A sink cannot work at all (bucket missing, credentials refused, cluster unreachable).
 
     Raised at start-up, so a worker fails its readiness with one clear message instead of
-    failing every job with a stack trace.
+    failing every job with a stack trace. ``unreachable`` tells a peer that may still be
+    starting (worth waiting for) from one that answered no (worth reporting at once).
     """
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 class ArchiveWriteFailed(TransientError):

@@ -44,7 +44,9 @@ class S3ObjectStore:
                 ) from error
             raise SinkUnavailable(f"S3 bucket {self.bucket!r} is not usable: {error}") from error
         except BotoCoreError as error:
-            raise SinkUnavailable(f"S3 endpoint is unreachable: {error}") from error
+            raise SinkUnavailable(
+                f"S3 endpoint is unreachable: {error}", unreachable=True
+            ) from error
 
     def put(self, obj: ArchiveObject) -> None:
         extra: dict[str, Any] = {}

@@ -99,11 +99,14 @@ def prepare_cluster(client: Elasticsearch, *, prefix: str, namespace: str, layou
         chosen = detect_layout(client) if layout == "auto" else Layout(layout)
         install_templates(client, template_set(prefix, namespace, chosen))
     except ApiError as error:
+        _, detail = describe_error(
+            error.body.get("error") if isinstance(error.body, Mapping) else error.message
+        )
         raise SinkUnavailable(
-            f"Elasticsearch refused the shipper's set-up ({error.status_code}): {error.message}"
+            f"Elasticsearch refused the shipper's set-up ({error.status_code}): {detail}"
         ) from error
     except TransportError as error:
-        raise SinkUnavailable(f"Elasticsearch is unreachable: {error}") from error
+        raise SinkUnavailable(f"Elasticsearch is unreachable: {error}", unreachable=True) from error
     log.info(
         "elasticsearch layout %s, templates installed for namespace %s", chosen.value, namespace
     )

@@ -82,19 +82,24 @@ class TemplateSet:
     index_template_body: dict[str, Any]
 
 
-# Above the built-in `logs` template (100), below nothing else of ours that overlaps:
-# the two layouts get different priorities because Elasticsearch refuses two templates
-# with overlapping patterns at the same priority.
+# Above the built-in `logs` template (100). The layouts get different priorities because
+# Elasticsearch refuses two templates with overlapping patterns at the same priority.
 DATA_STREAM_PRIORITY = 500
 DAILY_PRIORITY = 490
+DAILY_PATTERNS = ["logs-*-*-20*", "logs-*-*-undated"]
 
 
 def template_set(prefix: str, namespace: str, layout: Layout) -> TemplateSet:
     """The component templates and the index template for ``namespace`` in ``layout``.
 
-    Installing the same set twice is a no-op, so several shippers may start together.
+    The component templates do not depend on the namespace, so they are shared. A data
+    stream template covers one namespace (``logs-*-<namespace>``: two namespaces never
+    overlap, as a namespace holds no ``-``). Daily indices have one template for every
+    namespace: ``logs-*-A-*`` and ``logs-*-B-*`` would overlap, which Elasticsearch
+    refuses at equal priority. Installing the same set twice is a no-op, so several
+    shippers may start together.
     """
-    base = f"{prefix}-logs-{namespace}"
+    base = f"{prefix}-logs"
     settings_body = {
         "template": {
             "settings": {
@@ -122,16 +127,18 @@ def template_set(prefix: str, namespace: str, layout: Layout) -> TemplateSet:
         "_meta": {"managed_by": "logagg-shipper", "layout": layout.value},
     }
     if layout is Layout.DATA_STREAM:
+        name = f"{base}-{namespace}"
         index_template_body["index_patterns"] = [f"logs-*-{namespace}"]
         index_template_body["data_stream"] = {}
         index_template_body["priority"] = DATA_STREAM_PRIORITY
     else:
-        index_template_body["index_patterns"] = [f"logs-*-{namespace}-*"]
+        name = f"{base}-daily"
+        index_template_body["index_patterns"] = list(DAILY_PATTERNS)
         index_template_body["priority"] = DAILY_PRIORITY
     return TemplateSet(
         settings_name=f"{base}@settings",
         mappings_name=f"{base}@mappings",
-        index_template_name=f"{base}-{layout.value}",
+        index_template_name=name,
         settings_body=settings_body,
         mappings_body=mappings_body,
         index_template_body=index_template_body,
