@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import base64
+import email
+import http.server
 import json
+import threading
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -186,3 +190,58 @@ def test_command_reports_a_missing_file_and_missing_settings(
 def test_command_is_registered() -> None:
     module, _ = cli.COMMANDS["kibana"]
     assert module == "logagg.kibana"
+
+
+class _FakeKibanaHandler(http.server.BaseHTTPRequestHandler):
+    """Kibana's import endpoint as far as the command relies on it."""
+
+    received: ClassVar[list[tuple[str, dict[str, str], bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((self.path, dict(self.headers), body))
+        if self.headers.get("kbn-xsrf") is None:
+            self._answer(400, {"message": "Request must contain a kbn-xsrf header."})
+            return
+        message = email.message_from_bytes(
+            f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode() + body
+        )
+        (part,) = message.get_payload()
+        objects = read_saved_objects(part.get_payload(decode=True).decode())
+        self._answer(
+            200,
+            {
+                "success": True,
+                "successCount": len(objects),
+                "successResults": [{"type": o["type"], "id": o["id"]} for o in objects],
+            },
+        )
+
+    def _answer(self, status: int, body: dict[str, object]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.integration
+def test_command_imports_over_http(capsys: pytest.CaptureFixture[str]) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FakeKibanaHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        env = {**ENV, "KIBANA_URL": f"http://127.0.0.1:{server.server_address[1]}"}
+        assert main(["import", str(OBJECTS)], env=env) == 0
+    finally:
+        server.shutdown()
+        server.server_close()
+    ((path, headers, _),) = _FakeKibanaHandler.received
+    assert path == "/api/saved_objects/_import?overwrite=true"
+    assert headers["Authorization"].startswith("Basic ")
+    count = len(read_saved_objects(OBJECTS.read_text()))
+    assert f"imported {count} saved objects" in capsys.readouterr().out
