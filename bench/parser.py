@@ -41,12 +41,20 @@ from typing import Any
 
 from redis import Redis
 from rq.job import Job
-from rq.serializers import JSONSerializer
 
 from logagg.embedded import RedisServer
 from logagg.parser import jobs, parse_batch
 from logagg.parser.settings import ParserSettings
-from logagg.queues import PARSE, PARSE_JOB, SHIP_ES, SHIP_S3, RawBatch, enqueue, job_queue
+from logagg.queues import (
+    PARSE,
+    PARSE_JOB,
+    SHIP_ES,
+    SHIP_S3,
+    JobSerializer,
+    RawBatch,
+    enqueue,
+    job_queue,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / ".." / "shared" / "corpus" / "loghub"
@@ -176,7 +184,7 @@ def worker(batches: list[RawBatch], rounds: int, with_profile: bool) -> dict[str
             cpu_seconds = (cpu_after.ru_utime + cpu_after.ru_stime) - (
                 cpu_before.ru_utime + cpu_before.ru_stime
             )
-            jobs = Job.fetch_many(job_ids, connection=connection, serializer=JSONSerializer)
+            jobs = Job.fetch_many(job_ids, connection=connection, serializer=JobSerializer)
             done = [job for job in jobs if job is not None and job.ended_at is not None]
             failed = len(job_queue(PARSE, connection).failed_job_registry)
             first = min(job.started_at for job in done if job.started_at is not None)

@@ -1,8 +1,9 @@
 """The contracts between the services: queue names, job paths and payloads.
 
 Producers enqueue jobs by dotted path, so ingest never imports the parser and the parser
-never imports the shipper; they meet only here. Payloads are JSON (RQ's
-``JSONSerializer``), so a job is readable with ``redis-cli`` and by any future worker.
+never imports the shipper; they meet only here. Payloads are JSON (the same JSON RQ's
+``JSONSerializer`` writes, encoded by orjson), so a job is readable with ``redis-cli`` and
+by any future worker.
 """
 
 from __future__ import annotations
@@ -11,10 +12,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NotRequired, TypedDict
 
+import orjson
 from redis import Redis
 from rq import Queue, Retry
 from rq.job import Job
-from rq.serializers import JSONSerializer
+
+
+class JobSerializer:
+    """RQ serializer writing plain JSON with orjson.
+
+    Wire-compatible with ``rq.serializers.JSONSerializer`` (either reads what the other
+    wrote) at a fraction of its cost: encoding a 1,000-event batch with the standard
+    library took as long as parsing it.
+    """
+
+    @staticmethod
+    def dumps(obj: Any) -> bytes:
+        return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
+
+    @staticmethod
+    def loads(data: bytes) -> Any:
+        return orjson.loads(data)
+
 
 PARSE = "parse"
 SHIP_ES = "ship-es"
@@ -84,7 +103,7 @@ SHIP_S3_JOB = JobSpec(
 
 def job_queue(name: str, connection: Redis) -> Queue:
     """The RQ queue ``name`` with the project's JSON serializer."""
-    return Queue(name, connection=connection, serializer=JSONSerializer)
+    return Queue(name, connection=connection, serializer=JobSerializer)
 
 
 def enqueue(

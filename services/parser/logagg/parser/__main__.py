@@ -28,8 +28,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging(settings.logging)
     jobs.configure(settings)
-    # Every job runs in a fork of this process: frozen objects are left out of the
-    # forks' garbage collections, so those do not copy the whole inherited heap.
+    # The settings, the compiled formats and the imported modules live as long as the
+    # worker: keep them out of the collector's generations so collections stay cheap.
     gc.freeze()
     connection = connect_redis(settings.redis)
     run_worker([PARSE], connection, burst=options.burst, log_level=settings.logging.level)
