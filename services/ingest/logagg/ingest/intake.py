@@ -16,13 +16,6 @@ def queue_backlog(pipe: Pipeline) -> None:
         pipe.llen(queue_key(name))
 
 
-def backlog(redis: Redis) -> int:
-    """Jobs waiting over all the pipeline's queues."""
-    with redis.pipeline(transaction=False) as pipe:
-        queue_backlog(pipe)
-        return sum(int(depth) for depth in pipe.execute())
-
-
 def store_batches(redis: Redis, batches: Sequence[RawBatch]) -> None:
     """Enqueue one parse job per batch, all in one transaction: all are stored or none.
 

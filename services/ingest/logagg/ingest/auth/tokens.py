@@ -70,10 +70,6 @@ class TokenService:
         self._verified: OrderedDict[tuple[str, TokenType], TokenClaims] = OrderedDict()
         self._lock = threading.Lock()
 
-    @property
-    def access_ttl(self) -> int:
-        return int(self._ttl[TokenType.ACCESS])
-
     def issue(self, subject: str, generation: str, token_type: TokenType) -> str:
         """A signed token of ``token_type`` for ``subject``."""
         now = int(self._clock())

@@ -98,6 +98,7 @@ def login_basic() -> Response:
 
 @blueprint.post("/login")
 def login_json() -> Response:
+    """Log in with a JSON username and password; same answer as the Basic login."""
     body = _json_body()
     username = _text_field(body, "username") or ""
     password = _text_field(body, "password") or ""
@@ -106,6 +107,7 @@ def login_json() -> Response:
 
 @blueprint.post("/refresh")
 def refresh() -> Response:
+    """A new access token for a valid refresh token of a user that still exists."""
     user = authenticate(TokenType.REFRESH)
     tokens = current().tokens
     return jsonify(
@@ -116,6 +118,7 @@ def refresh() -> Response:
 
 @blueprint.post("/register")
 def register() -> tuple[Response, int]:
+    """Create a user (admins only): 201, or 409 when the name is taken in any case."""
     require_admin()
     context = current()
     body = _json_body()
@@ -141,6 +144,7 @@ def register() -> tuple[Response, int]:
 
 @blueprint.put("/user/password")
 def change_password() -> Response:
+    """Change one's own password (old one required) or, as admin, anyone's."""
     caller = authenticate()
     context = current()
     body = _json_body()
@@ -164,6 +168,7 @@ def change_password() -> Response:
 
 @blueprint.delete("/user")
 def delete_user() -> Response:
+    """Delete a user (admins only); never the last admin."""
     require_admin()
     body = _json_body()
     username = _text_field(body, "username") or ""
@@ -178,6 +183,7 @@ def delete_user() -> Response:
 
 @blueprint.get("/users")
 def list_users() -> Response:
+    """Every user and role (admins only)."""
     require_admin()
     return jsonify(
         users=[{"username": name, "role": role.value} for name, role in current().users.list()]

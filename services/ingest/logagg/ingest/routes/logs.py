@@ -30,6 +30,7 @@ _WRITERS = frozenset({Role.ADMIN, Role.WRITER})
 
 @blueprint.post("/log")
 def post_log() -> tuple[Response, int]:
+    """Accept a body of log lines: checks cheapest first, then store all batches or none."""
     context = current()
     claims = bearer_claims(TokenType.ACCESS)
     try:
