@@ -20,6 +20,7 @@ from logagg.ingest.bodies import (
     gunzip_bounded,
     read_bounded,
 )
+from logagg.queues import JobSerializer
 
 
 @pytest.mark.parametrize(
@@ -216,3 +217,48 @@ def test_ascii_fast_path_matches_the_line_by_line_reading(data: bytes, max_line:
         slow.truncated,
         slow.invalid_utf8,
     )
+
+
+def test_lone_surrogate_escapes_become_replacement_characters_and_are_marked() -> None:
+    body = b'["fine", "lone \\ud800 high", {"k\\udc00": "v"}, "pair \\ud83d\\ude00"]'
+    decoded = decode_body(body, "json", 1024)
+    assert decoded.lines == ["fine", "lone \ufffd high", {"k\ufffd": "v"}, "pair \U0001f600"]
+    assert decoded.invalid_utf8 == [1, 2]
+    ndjson = decode_body(b'"x \\udfff"\n{"a": "\\ud800"}\n{"b": 1}', "ndjson", 1024)
+    assert ndjson.lines == ["x \ufffd", {"a": "\ufffd"}, {"b": 1}]
+    assert ndjson.invalid_utf8 == [0, 1]
+
+
+def test_integers_beyond_64_bits_are_kept_as_their_digits() -> None:
+    big = 10**30
+    body = json.dumps([{"n": big, "ok": 2**64 - 1, "neg": -(2**63)}]).encode()
+    decoded = decode_body(body, "json", 1024)
+    assert decoded.lines == [{"n": str(big), "ok": 2**64 - 1, "neg": -(2**63)}]
+    assert decoded.invalid_utf8 == []
+
+
+def test_objects_nested_too_deep_to_store_are_kept_as_text() -> None:
+    deep: dict[str, object] = {}
+    for _ in range(400):
+        deep = {"d": deep}
+    text = json.dumps(deep)
+    decoded = decode_body(("[" + text + "]").encode(), "json", 1024 * 1024)
+    assert decoded.lines == [text]
+    ndjson = decode_body(text.encode(), "ndjson", 1024 * 1024)
+    assert ndjson.lines == [text]
+
+
+def test_every_accepted_line_can_be_stored_by_the_job_serializer() -> None:
+    deep: dict[str, object] = {}
+    for _ in range(300):
+        deep = {"d": deep}
+    body = json.dumps([deep, {"n": 10**40}, "\ud800", {"\udbff": ["\udc00", 10**25]}])
+    for kind in ("json", "ndjson"):
+        data = (
+            body.encode()
+            if kind == "json"
+            else "\n".join(json.dumps(item) for item in json.loads(body)).encode()
+        )
+        decoded = decode_body(data, kind, 1024 * 1024)  # type: ignore[arg-type]
+        assert len(decoded.lines) == 4
+        JobSerializer.dumps(decoded.lines)

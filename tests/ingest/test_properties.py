@@ -29,8 +29,17 @@ CONTENT_TYPES = st.sampled_from(
 ENCODINGS = st.sampled_from([None, "gzip", "identity", "br", "gzip, gzip", ""])
 HEADER_TEXT = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=40)
 
+# Surrogates and integers beyond 64 bits are valid in JSON text but not in every encoder.
+ANY_TEXT = st.text() | st.text(alphabet=st.characters(categories=["Cs", "Lu", "Nd"]), max_size=8)
+BIG_INTEGERS = (
+    st.integers()
+    | st.integers(min_value=2**64, max_value=10**40)
+    | st.integers(min_value=-(10**40), max_value=-(2**63) - 1)
+)
+# Nesting deeper than some encoders write, as an object line or inside an array.
+DEEP_JSON = st.integers(min_value=200, max_value=650).map(lambda d: '{"a":' * d + "1" + "}" * d)
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    st.none() | st.booleans() | BIG_INTEGERS | st.floats(allow_nan=False) | ANY_TEXT,
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
     ),
@@ -48,6 +57,8 @@ def _bodies() -> st.SearchStrategy[bytes]:
         st.lists(JSON_VALUES, max_size=5).map(
             lambda vs: "\n".join(json.dumps(v) for v in vs).encode()
         ),
+        DEEP_JSON.map(str.encode),
+        DEEP_JSON.map(lambda text: f"[{text}]".encode()),
     )
 
 

@@ -13,7 +13,7 @@ import zlib
 from typing import IO, Any
 
 from logagg.errors import LogaggError
-from logagg.queues import ContentKind
+from logagg.queues import ContentKind, JobSerializer
 
 Line = str | dict[str, Any]
 
@@ -249,11 +249,18 @@ def _ndjson_lines(data: bytes, max_line_bytes: int) -> DecodedLines:
             value = _loads(text)
         except (ValueError, RecursionError):
             continue  # kept as the raw text line; the parser tags what it cannot read
-        if isinstance(value, dict | str):
-            if isinstance(value, str) and (not value or value.isspace()):
+        if isinstance(value, str):
+            if not value or value.isspace():
                 _drop_last(result, position)
                 continue
-            result.lines[position] = value
+            result.lines[position] = _portable_line(result, position, value)
+        elif isinstance(value, dict):
+            portable, serialized, replaced = _serialized(value)
+            if serialized is None:
+                continue  # nested too deep to be stored as an object: kept as its text
+            if replaced:
+                _mark_invalid(result, position)
+            result.lines[position] = portable
     return result
 
 
@@ -263,6 +270,11 @@ def _drop_last(result: DecodedLines, position: int) -> None:
     for marks in (result.truncated, result.invalid_utf8):
         if marks and marks[-1] == position:
             marks.pop()
+
+
+def _mark_invalid(result: DecodedLines, position: int) -> None:
+    if not result.invalid_utf8 or result.invalid_utf8[-1] != position:
+        result.invalid_utf8.append(position)
 
 
 def _json_lines(data: bytes, max_line_bytes: int) -> DecodedLines:
@@ -285,31 +297,89 @@ def _json_lines(data: bytes, max_line_bytes: int) -> DecodedLines:
             'a JSON body must be an array of strings or objects, or {"lines": [...]}',
         )
     result = DecodedLines("json")
-    for index, item in enumerate(items):
-        if isinstance(item, str):
-            if not item or item.isspace():
-                continue
-            _add_json_string(result, item, max_line_bytes)
-        elif isinstance(item, dict):
-            _add_json_object(result, item, max_line_bytes)
-        else:
-            raise BodyError(
-                400,
-                "invalid_body",
-                f"item {index} is a {type(item).__name__}; items must be strings or objects",
-            )
-        if had_invalid_utf8 and _contains_replacement(result.lines[-1]):
-            result.invalid_utf8.append(len(result.lines) - 1)
+    try:
+        for index, item in enumerate(items):
+            if isinstance(item, str):
+                if not item or item.isspace():
+                    continue
+                _add_json_string(result, item, max_line_bytes)
+            elif isinstance(item, dict):
+                _add_json_object(result, item, max_line_bytes)
+            else:
+                raise BodyError(
+                    400,
+                    "invalid_body",
+                    f"item {index} is a {type(item).__name__}; items must be strings or objects",
+                )
+            if had_invalid_utf8 and _contains_replacement(result.lines[-1]):
+                _mark_invalid(result, len(result.lines) - 1)
+    except RecursionError:
+        # Nested beyond what can be written back as JSON: the body is kept as text.
+        return _text_lines(data, max_line_bytes)
     return result
 
 
+# The integers the job serializer writes; json.loads reads any size.
+_MIN_INT, _MAX_INT = -(2**63), 2**64 - 1
+
+
+def _portable_text(text: str, replaced: list[bool]) -> str:
+    """``text`` with lone UTF-16 surrogates (which JSON escapes can carry) as U+FFFD."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        replaced[0] = True
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+def _portable(value: Any, replaced: list[bool]) -> Any:
+    """``value`` made writable by the job serializer: lone surrogates become U+FFFD
+    (noted in ``replaced``), integers beyond 64 bits become their digits as a string."""
+    if isinstance(value, str):
+        return _portable_text(value, replaced)
+    if isinstance(value, dict):
+        return {_portable_text(k, replaced): _portable(v, replaced) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_portable(v, replaced) for v in value]
+    if isinstance(value, int) and not _MIN_INT <= value <= _MAX_INT:
+        return str(value)
+    return value
+
+
+def _serialized(item: dict[str, Any]) -> tuple[dict[str, Any], bytes | None, bool]:
+    """``item`` as it will be stored, its JSON as the job serializer writes it, and whether
+    text in it was replaced; the JSON is ``None`` when it cannot be written (too deep)."""
+    try:
+        return item, JobSerializer.dumps(item), False
+    except TypeError:
+        pass  # lone surrogates, integers beyond 64 bits, or nesting too deep
+    replaced = [False]
+    try:
+        portable = _portable(item, replaced)
+        return portable, JobSerializer.dumps(portable), replaced[0]
+    except (TypeError, RecursionError):
+        return item, None, False
+
+
+def _portable_line(result: DecodedLines, position: int, text: str) -> str:
+    replaced = [False]
+    text = _portable_text(text, replaced)
+    if replaced[0]:
+        _mark_invalid(result, position)
+    return text
+
+
 def _add_json_string(result: DecodedLines, item: str, max_line_bytes: int) -> None:
+    item = _portable_line(result, len(result.lines), item)
     # A character is at most 4 bytes in UTF-8: short strings need no encoding to measure.
     if len(item) * 4 <= max_line_bytes:
         result.lines.append(item)
         result.sizes.append(len(item))
         return
-    raw = item.encode("utf-8", errors="surrogatepass")
+    raw = item.encode("utf-8")
     if len(raw) > max_line_bytes:
         result.truncated.append(len(result.lines))
         raw = _cut(raw, max_line_bytes)
@@ -319,22 +389,23 @@ def _add_json_string(result: DecodedLines, item: str, max_line_bytes: int) -> No
 
 
 def _add_json_object(result: DecodedLines, item: dict[str, Any], max_line_bytes: int) -> None:
-    # ASCII-escaped JSON is never shorter than its UTF-8 form, so it bounds the size.
-    size = len(json.dumps(item, separators=(",", ":")))
-    if size <= max_line_bytes:
-        result.lines.append(item)
-        result.sizes.append(size)
-        return
-    raw = json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8", errors="surrogatepass"
-    )
-    if len(raw) <= max_line_bytes:
-        result.lines.append(item)
+    position = len(result.lines)
+    portable, raw, replaced = _serialized(item)
+    if raw is None:
+        # Too deep to store as an object: kept as its JSON text (may raise RecursionError).
+        raw = json.dumps(item).encode()
+    elif len(raw) <= max_line_bytes:
+        if replaced:
+            _mark_invalid(result, position)
+        result.lines.append(portable)
         result.sizes.append(len(raw))
         return
-    # Too large to keep as an object: its JSON text is kept, cut and marked.
-    result.truncated.append(len(result.lines))
-    raw = _cut(raw, max_line_bytes)
+    if replaced:
+        _mark_invalid(result, position)
+    if len(raw) > max_line_bytes:
+        # Too large to keep as an object: its JSON text is kept, cut and marked.
+        result.truncated.append(position)
+        raw = _cut(raw, max_line_bytes)
     result.lines.append(raw.decode("utf-8", errors="replace"))
     result.sizes.append(len(raw))
 
@@ -342,4 +413,4 @@ def _add_json_object(result: DecodedLines, item: dict[str, Any], max_line_bytes:
 def _contains_replacement(line: Line) -> bool:
     if isinstance(line, str):
         return "\ufffd" in line
-    return "\ufffd" in json.dumps(line, ensure_ascii=False)
+    return "\ufffd" in JobSerializer.dumps(line).decode()
