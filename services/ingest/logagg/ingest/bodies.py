@@ -2,7 +2,8 @@
 
 Pure functions over bytes; no Flask, no Redis. Every refusal is a :class:`BodyError`
 carrying the HTTP status it deserves (400, 413 or 415), so nothing a client sends can
-become a 500.
+become a 500; and every line returned can be written by the job serializer (values JSON
+allows but it cannot write are made writable here, see :func:`_serialized`).
 """
 
 from __future__ import annotations
