@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable
 
 from rq import SimpleWorker
-from rq.serializers import JSONSerializer
 
 from logagg.errors import SettingsError
 from logagg.queues import SHIP_ES, SHIP_S3, job_queue
 from logagg.redis_connection import connect_redis
+from logagg.shipper.encoding import OrjsonSerializer
 from logagg.shipper.errors import SinkUnavailable
 from logagg.shipper.jobs import install_runtime
 from logagg.shipper.runtime import ShipperRuntime
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     worker = SimpleWorker(
         [job_queue(queue_name, redis)],
         connection=redis,
-        serializer=JSONSerializer,
+        serializer=OrjsonSerializer,
         name=args.name or f"{queue_name}.{socket.gethostname()}.{os.getpid()}",
     )
     log.info("worker %s on queue %s", worker.name, queue_name)

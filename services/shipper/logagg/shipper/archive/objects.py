@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import gzip
-import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from logagg.queues import ParsedBatch
 from logagg.shipper.archive.keys import object_key, partition_events
+from logagg.shipper.encoding import dumps
 
 CONTENT_TYPE = "application/x-ndjson"
 CONTENT_ENCODING = "gzip"
@@ -33,10 +33,8 @@ def encode_events(events: list[dict[str, Any]]) -> bytes:
 
     The gzip header's time is fixed, so a retried batch writes identical bytes.
     """
-    text = "".join(
-        json.dumps(event, separators=(",", ":"), ensure_ascii=False) + "\n" for event in events
-    )
-    return gzip.compress(text.encode(), compresslevel=6, mtime=0)
+    text = b"".join(dumps(event) + b"\n" for event in events)
+    return gzip.compress(text, compresslevel=6, mtime=0)
 
 
 def build_objects(batch: ParsedBatch, prefix: str) -> list[ArchiveObject]:

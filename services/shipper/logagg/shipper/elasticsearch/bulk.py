@@ -4,12 +4,12 @@ requests bounded in documents and in bytes.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from logagg.shipper.elasticsearch.layout import Layout, target_index
+from logagg.shipper.encoding import dumps
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +47,18 @@ def encode_items(
     for position, event in enumerate(events):
         doc_id = document_id(event, batch_id, position)
         index = target_index(event, layout, namespace)
-        action = {"create": {"_index": index, "_id": doc_id}}
-        lines = (
-            json.dumps(action, separators=(",", ":"))
-            + "\n"
-            + json.dumps(event, separators=(",", ":"), ensure_ascii=False)
-            + "\n"
-        ).encode()
+        # index names hold only [a-z0-9_.-]: no escaping needed there
+        lines = b"".join(
+            (
+                b'{"create":{"_index":"',
+                index.encode(),
+                b'","_id":',
+                dumps(doc_id),
+                b"}}\n",
+                dumps(event),
+                b"\n",
+            )
+        )
         items.append(BulkItem(position, doc_id, index, lines, event))
     return items
 

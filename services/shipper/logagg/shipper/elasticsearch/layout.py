@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from datetime import date
 from enum import Enum
 from typing import Any
 
@@ -29,10 +31,39 @@ def dataset_of(event: dict[str, Any]) -> str:
     """
     meta = event.get("event")
     raw = meta.get("dataset") if isinstance(meta, dict) else None
-    if not isinstance(raw, str) or not raw.strip():
+    if not isinstance(raw, str):
         return DEFAULT_DATASET
+    return _clean_dataset(raw)
+
+
+@functools.lru_cache(maxsize=1024)
+def _clean_dataset(raw: str) -> str:
+    # a handful of datasets recur across millions of events
     cleaned = _NOT_DATASET.sub("_", raw.strip().lower()).lstrip("._")[:100]
     return cleaned or DEFAULT_DATASET
+
+
+@functools.lru_cache(maxsize=1024)
+def _utc_day(date_text: str) -> str | None:
+    try:
+        return date.fromisoformat(date_text).strftime("%Y.%m.%d")
+    except ValueError:
+        return None
+
+
+def index_day(event: dict[str, Any]) -> str | None:
+    """The UTC day of the event as ``YYYY.MM.DD``, or ``None`` without a usable time.
+
+    The parser writes ``@timestamp`` as ``YYYY-MM-DDTHH:MM:SS.sssZ``: its first ten
+    characters are the UTC day, checked once per distinct day. Anything else is parsed.
+    """
+    stamp = event.get("@timestamp")
+    if isinstance(stamp, str) and len(stamp) > 11 and stamp[10] == "T" and stamp[-1] == "Z":
+        day = _utc_day(stamp[:10])
+        if day is not None:
+            return day
+    moment = event_time(event)
+    return f"{moment:%Y.%m.%d}" if moment else None
 
 
 def alias_name(dataset: str, namespace: str) -> str:
@@ -51,5 +82,5 @@ def target_index(event: dict[str, Any], layout: Layout, namespace: str) -> str:
     base = alias_name(dataset_of(event), namespace)
     if layout is Layout.DATA_STREAM:
         return base
-    moment = event_time(event)
-    return f"{base}-{moment:%Y.%m.%d}" if moment else f"{base}-undated"
+    day = index_day(event)
+    return f"{base}-{day}" if day else f"{base}-undated"
