@@ -11,10 +11,11 @@ import fakeredis
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from logagg.queues import ALL_QUEUES, PARSE, PARSE_JOB, job_queue, queue_key
 
-from .conftest import bearer
+from .conftest import WRITER, bearer, login
 
 
 def stored(redis: fakeredis.FakeRedis) -> list[dict[str, Any]]:
@@ -101,8 +102,6 @@ def test_large_body_is_cut_into_batches_stored_together(
 ) -> None:
     app = app_factory(LOGAGG_BATCH_MAX_LINES="100")
     client = app.test_client()
-    from .conftest import WRITER, login
-
     token = login(client, *WRITER)["access"]
     body = "\n".join(f"line {i}" for i in range(250))
     answer = post(client, token, body).get_json()
@@ -118,8 +117,6 @@ def test_long_line_and_bad_utf8_are_marked(
 ) -> None:
     app = app_factory(LOGAGG_MAX_LINE_BYTES="100")
     client = app.test_client()
-    from .conftest import WRITER, login
-
     token = login(client, *WRITER)["access"]
     response = post(client, token, b"ok\n" + b"L" * 500 + b"\nbad \xff byte\n")
     assert response.status_code == 202
@@ -135,8 +132,6 @@ def test_forwarded_for_only_from_trusted_proxies(
 ) -> None:
     app = app_factory(LOGAGG_TRUSTED_PROXIES="10.0.0.0/8")
     client = app.test_client()
-    from .conftest import WRITER, login
-
     token = login(client, *WRITER)["access"]
     headers = {**bearer(token), "X-Forwarded-For": "198.51.100.4"}
     client.post("/log", data="a", headers=headers, environ_base={"REMOTE_ADDR": "10.1.2.3"})
@@ -161,8 +156,6 @@ def test_backlog_past_the_bound_is_429_and_stores_nothing(
 ) -> None:
     app = app_factory(LOGAGG_MAX_BACKLOG="3", LOGAGG_BACKLOG_RETRY_AFTER="7")
     client = app.test_client()
-    from .conftest import WRITER, login
-
     token = login(client, *WRITER)["access"]
     for n in range(2):
         assert post(client, token, f"line {n}").status_code == 202
@@ -190,12 +183,8 @@ def test_redis_down_is_503_never_202(
 def test_failed_enqueue_stores_no_batch_of_the_request(
     app_factory: Callable[..., Flask], redis: fakeredis.FakeRedis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from redis.exceptions import ConnectionError as RedisConnectionError
-
     app = app_factory(LOGAGG_BATCH_MAX_LINES="1")
     client = app.test_client()
-    from .conftest import WRITER, login
-
     token = login(client, *WRITER)["access"]
 
     pipeline_class = type(redis.pipeline())
@@ -255,8 +244,6 @@ def test_bad_bodies_get_their_status_and_json_error(
 ) -> None:
     app = app_factory(**env)
     client = app.test_client()
-    from .conftest import WRITER, login
-
     token = login(client, *WRITER)["access"]
     response = client.post("/log", data=data, headers={**bearer(token), **headers})
     assert response.status_code == status

@@ -1,0 +1,1 @@
+"""The ingest service: the authenticated HTTP door into LogAggregator."""
