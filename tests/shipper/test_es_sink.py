@@ -126,6 +126,12 @@ def test_400_items_are_dead_lettered_and_the_rest_indexed(deadletters: DeadLette
     )  # fmt: skip
     assert letter.events[0]["event"]["id"] == "b-2"
     assert waits == []
+    sample = sink.metrics.registry.get_sample_value
+    assert sample("logagg_shipper_bulk_items_total", {"outcome": "delivered", "status": "201"}) == 3
+    assert sample("logagg_shipper_bulk_items_total", {"outcome": "rejected", "status": "400"}) == 1
+    assert sample("logagg_shipper_documents_indexed_total") == 3
+    assert sample("logagg_shipper_dead_lettered_events_total",
+                  {"sink": "elasticsearch", "reason": "error_400"}) == 1  # fmt: skip
 
 
 def test_items_still_failing_after_the_attempts_are_owed(deadletters: DeadLetterStore) -> None:

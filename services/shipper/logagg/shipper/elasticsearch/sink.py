@@ -212,22 +212,27 @@ class ElasticsearchSink:
         report: ShipReport,
         settled: set[int],
     ) -> None:
+        # counted per (outcome, status), not per item: a labelled counter takes a lock
+        statuses: Counter[tuple[str, int]] = Counter()
         for result in outcome.delivered:
             settled.add(result.item.position)
-            if result.status == 409:
-                report.already_there += 1
-            else:
-                report.created += 1
-            self.metrics.bulk_items.labels("delivered", str(result.status)).inc()
+            statuses["delivered", result.status] += 1
+        already = statuses["delivered", 409]
+        report.already_there += already
+        report.created += len(outcome.delivered) - already
         if outcome.delivered:
             self.metrics.documents_indexed.inc(len(outcome.delivered))
         for result in outcome.retry:
-            self.metrics.bulk_items.labels("retry", str(result.status)).inc()
+            statuses["retry", result.status] += 1
+        for result in outcome.rejected:
+            statuses["rejected", result.status] += 1
+        for (kind, status), number in statuses.items():
+            if number:
+                self.metrics.bulk_items.labels(kind, str(status)).inc(number)
         if not outcome.rejected:
             return
         letters = []
         for result in outcome.rejected:
-            self.metrics.bulk_items.labels("rejected", str(result.status)).inc()
             self.metrics.dead_lettered.labels(SINK, result.reason).inc()
             letters.append(
                 DeadLetter(
