@@ -10,7 +10,7 @@ PACKAGES := -p logagg -p logagg.ingest -p logagg.parser -p logagg.shipper
 KUSTOMIZE_VERSION := v5.5.0
 KUSTOMIZE := .cache/bin/kustomize
 
-.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration run clean bench-parser bench-ingest
+.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration run clean bench-parser bench-ingest bench-shipper
 
 help:
 	@echo "make run         set up and run the whole pipeline on this machine (Ctrl-C stops it)"
@@ -18,6 +18,7 @@ help:
 	@echo "make test-unit   the unit tests only (no servers)"
 	@echo "make lint | typecheck | install | elasticsearch | clean"
 	@echo "make bench-parser  parser throughput: pure library and a real RQ worker (QUICK=1: short)"
+	@echo "make bench-shipper shipper docs/s into Elasticsearch vs a direct bulk load; S3 objects and MB/s (QUICK=1: short)"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +70,10 @@ bench-parser: install
 # Load benchmark of the ingest service (its own Redis and gunicorn on loopback); not a test.
 bench-ingest: install
 	$(BIN)/python bench/ingest.py $(if $(QUICK),--quick)
+
+# Shipper throughput into a real Elasticsearch next to a direct bulk load, and S3; not a test.
+bench-shipper: install elasticsearch
+	$(BIN)/python bench/shipper.py $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache .hypothesis
