@@ -53,3 +53,10 @@ def test_every_problem_is_reported_together() -> None:
 def test_a_bucket_url_must_agree_with_s3_bucket() -> None:
     with pytest.raises(SettingsError, match="LOGAGG_ARCHIVE_URL"):
         ShipperSettings.from_env({"S3_BUCKET": "one", "LOGAGG_ARCHIVE_URL": "s3://two"})
+
+
+def test_tls_verification_is_off_only_in_development() -> None:
+    with pytest.raises(SettingsError, match="LOGAGG_ES_VERIFY_CERTS: turning TLS verification"):
+        ShipperSettings.from_env({"LOGAGG_ES_VERIFY_CERTS": "false"})
+    dev = ShipperSettings.from_env({"LOGAGG_ES_VERIFY_CERTS": "false", "LOGAGG_DEV_MODE": "true"})
+    assert dev.elasticsearch.verify_certs is False

@@ -67,6 +67,7 @@ class ShipperSettings(SettingsBase):
     backoff_cap: float
     deadletter_max_entries: int
     metrics_port: int
+    dev_mode: bool
     startup_timeout: float
 
     @classmethod
@@ -92,10 +93,16 @@ class ShipperSettings(SettingsBase):
                 "LOGAGG_DLQ_MAX_ENTRIES", 100_000, minimum=1, maximum=100_000_000
             ),
             startup_timeout=read.duration("LOGAGG_SHIPPER_STARTUP_TIMEOUT", 120.0, minimum=0),
+            dev_mode=read.boolean("LOGAGG_DEV_MODE", False),
             metrics_port=read.integer(
                 "LOGAGG_SHIPPER_METRICS_PORT", 9102, minimum=0, maximum=65535
             ),
         )
+        if not settings.elasticsearch.verify_certs and not settings.dev_mode:
+            read.problems.append(
+                "LOGAGG_ES_VERIFY_CERTS: turning TLS verification off is for development only; "
+                "set LOGAGG_DEV_MODE=true as well, or give ELASTICSEARCH_CA_CERTS instead"
+            )
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,60}", settings.template_prefix):
             read.problems.append(
                 "LOGAGG_ES_TEMPLATE_PREFIX: lower-case letters, digits, '-' and '_' only; "
