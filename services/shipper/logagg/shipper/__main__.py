@@ -9,6 +9,7 @@ orchestrators see. SIGTERM finishes the job in hand, then stops.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import socket
@@ -64,6 +65,19 @@ def wait_until_ready(
             delay = min(delay * 2, 10.0)
 
 
+def tune_garbage_collection() -> None:
+    """Keep the cyclic garbage collector from scanning the heap many times per job.
+
+    A job decodes about a megabyte of JSON into tens of thousands of small acyclic
+    objects, which reference counting frees; at the default thresholds the collector
+    runs dozens of times per job and finds nothing, which costs as much as the decoding.
+    Objects made at start-up are frozen out of its scans; it still runs, less often.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -91,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             # several shippers on one machine (`logagg run`) share one environment: the
             # first serves metrics, the others ship without, rather than not ship at all
             log.warning("metrics not served on port %d: %s", settings.metrics_port, error)
+    tune_garbage_collection()
     queue_name = SINK_QUEUES[args.sink]
     # Jobs run in this process, not in a fork per job: connections and the metrics
     # registry live as long as the worker, and a job costs no fork.
