@@ -10,6 +10,7 @@ from rq.registry import ScheduledJobRegistry
 from logagg.embedded import free_port
 from logagg.queues import SHIP_ES, SHIP_ES_JOB, SHIP_S3, SHIP_S3_JOB, enqueue, job_queue
 from logagg.s3_client import connect_s3
+from logagg.shipper import __main__ as shipper_main
 from logagg.shipper.__main__ import main
 
 from .conftest import MakeRuntime, drain
@@ -91,6 +92,8 @@ def test_the_shipper_command_installs_templates_and_works_the_queue(
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+    # the worker's garbage-collector tuning is for its own process, not pytest's
+    monkeypatch.setattr(shipper_main, "tune_garbage_collection", lambda: None)
     assert main(["es", "--burst"]) == 0
     assert es.indices.get_index_template(name="logagg-test-logs-daily")
     es.indices.refresh(index=f"logs-app.log-{namespace}")
