@@ -40,6 +40,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from elasticsearch.serializer import OrjsonSerializer
 from redis import Redis
 from rq.job import Job
 from rq.serializers import JSONSerializer
@@ -116,8 +117,10 @@ def direct_load(
     es_url: str, namespace: str, batches: list[ParsedBatch], streams: int = 1
 ) -> dict[str, float]:
     """Bulk-load the documents straight into Elasticsearch over ``streams`` connections."""
+    # the same client as the shipper's, answers read with orjson
     es = connect_elasticsearch(
-        ElasticsearchSettings.from_env({"ELASTICSEARCH_URL": es_url, "LOGAGG_ES_TIMEOUT": "120"})
+        ElasticsearchSettings.from_env({"ELASTICSEARCH_URL": es_url, "LOGAGG_ES_TIMEOUT": "120"}),
+        serializer=OrjsonSerializer(),
     )
     layout = prepare_cluster(es, prefix="bench", namespace=namespace, layout="auto")
     bodies = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from elasticsearch.serializer import OrjsonSerializer
 from redis import Redis
 
 from logagg.elasticsearch_client import connect_elasticsearch
@@ -50,7 +51,10 @@ class ShipperRuntime:
                 settings = self.settings
                 if settings.elasticsearch.url is None:
                     raise SinkUnavailable("ELASTICSEARCH_URL is not set")
-                client = connect_elasticsearch(settings.elasticsearch)
+                # bulk answers hold one object per document: read them with orjson
+                client = connect_elasticsearch(
+                    settings.elasticsearch, serializer=OrjsonSerializer()
+                )
                 layout = prepare_cluster(
                     client,
                     prefix=settings.template_prefix,

@@ -101,19 +101,22 @@ def classify_bulk_answer(answer: Mapping[str, Any], chunk: Sequence[BulkItem]) -
         got = len(items) if isinstance(items, list) else "no"
         raise MalformedBulkAnswer(f"bulk answer has {got} items for {len(chunk)} sent")
     outcome = BulkOutcome()
+    delivered = outcome.delivered
     for item, entry in zip(chunk, items, strict=True):
-        if not isinstance(entry, Mapping) or len(entry) != 1:
-            raise MalformedBulkAnswer(f"bulk answer item is not one operation: {entry!r}")
-        (result,) = entry.values()
-        status = result.get("status") if isinstance(result, Mapping) else None
+        # this loop runs for every document shipped: plain dict access, checked by catching
+        try:
+            (result,) = entry.values()
+            status = result["status"]
+        except (AttributeError, TypeError, ValueError, KeyError) as error:
+            raise MalformedBulkAnswer(f"bulk answer item without a status: {entry!r}") from error
+        if status == 201 or status == 409 or status == 200:
+            delivered.append(ItemResult(item, ItemOutcome.DELIVERED, status))
+            continue
         if not isinstance(status, int):
-            raise MalformedBulkAnswer(f"bulk answer item has no status: {entry!r}")
+            raise MalformedBulkAnswer(f"bulk answer item status is not a number: {entry!r}")
         kind = item_outcome(status)
-        if kind is ItemOutcome.DELIVERED:
-            outcome.add(ItemResult(item, kind, status))
-        else:
-            reason, detail = describe_error(result.get("error"))
-            outcome.add(ItemResult(item, kind, status, reason, detail or f"status {status}"))
+        reason, detail = describe_error(result.get("error"))
+        outcome.add(ItemResult(item, kind, status, reason, detail or f"status {status}"))
     return outcome
 
 
