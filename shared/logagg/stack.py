@@ -30,6 +30,7 @@ from logagg.settings import EnvReader, SettingsBase
 
 # A worker gets this long after SIGTERM to finish its job (the longest job timeout).
 WORKER_STOP_TIMEOUT = 130.0
+SHIPPER_METRICS_PORT = 9102
 
 
 @dataclasses.dataclass(frozen=True, slots=True, repr=False)
@@ -105,15 +106,25 @@ def plan_services(
         env["LOGAGG_ADMIN_PASSWORD"] = admin_password
     env["LOGAGG_INGEST_PORT"] = str(settings.ingest_port)
 
+    # Each shipper serves its metrics on a port of its own: 9102, 9103... for
+    # Elasticsearch, 9112, 9113... for the archive.
     services = [ServiceSpec("ingest", ("ingest",), env)]
     services += [ServiceSpec(f"parser-{n}", ("parser",), env) for n in range(settings.parsers)]
     if elasticsearch_url:
         services += [
-            ServiceSpec(f"shipper-es-{n}", ("shipper", "es"), env)
+            ServiceSpec(
+                f"shipper-es-{n}",
+                ("shipper", "es"),
+                {**env, "LOGAGG_SHIPPER_METRICS_PORT": str(SHIPPER_METRICS_PORT + n)},
+            )
             for n in range(settings.es_shippers)
         ]
     services += [
-        ServiceSpec(f"shipper-s3-{n}", ("shipper", "s3"), env)
+        ServiceSpec(
+            f"shipper-s3-{n}",
+            ("shipper", "s3"),
+            {**env, "LOGAGG_SHIPPER_METRICS_PORT": str(SHIPPER_METRICS_PORT + 10 + n)},
+        )
         for n in range(settings.archive_shippers)
     ]
     return services

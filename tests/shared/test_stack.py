@@ -33,6 +33,8 @@ def test_local_defaults_use_the_folder_archive_and_both_sinks(tmp_path: Path) ->
     assert env["LOGAGG_SINKS"] == "elasticsearch,s3"
     assert env["LOGAGG_ADMIN_PASSWORD"] == "pw"
     assert env["ELASTICSEARCH_URL"] == "http://127.0.0.1:9200"
+    metrics_ports = [s.env.get("LOGAGG_SHIPPER_METRICS_PORT") for s in services]
+    assert metrics_ports == [None, None, "9102", "9112"]
 
 
 def test_without_elasticsearch_only_the_archive_is_shipped(tmp_path: Path) -> None:
