@@ -15,17 +15,15 @@ import fakeredis
 import pytest
 from elasticsearch import Elasticsearch
 from redis import Redis
-from rq import SimpleWorker
 
 from logagg.elasticsearch_client import connect_elasticsearch
-from logagg.queues import job_queue
 from logagg.redis_connection import connect_redis
 from logagg.settings import ElasticsearchSettings
 from logagg.shipper import jobs
 from logagg.shipper.deadletter import DeadLetterStore
-from logagg.shipper.encoding import OrjsonSerializer
 from logagg.shipper.runtime import ShipperRuntime
 from logagg.shipper.settings import ShipperSettings
+from logagg.workers import build_worker
 
 TEMPLATE_PREFIX = "logagg-test"
 
@@ -96,7 +94,4 @@ def make_runtime(redis_url: str, namespace: str) -> Iterator[MakeRuntime]:
 
 def drain(queue_name: str, redis: Redis) -> None:
     """Run every job waiting on ``queue_name`` in this process, as a shipper worker does."""
-    worker = SimpleWorker(
-        [job_queue(queue_name, redis)], connection=redis, serializer=OrjsonSerializer
-    )
-    worker.work(burst=True, logging_level="WARNING")
+    build_worker([queue_name], redis).work(burst=True, logging_level="WARNING")

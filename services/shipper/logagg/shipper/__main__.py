@@ -12,21 +12,18 @@ import argparse
 import gc
 import logging
 import os
-import socket
 import sys
 import time
 from collections.abc import Callable
 
-from rq import SimpleWorker
-
 from logagg.errors import SettingsError
-from logagg.queues import SHIP_ES, SHIP_S3, job_queue
+from logagg.queues import SHIP_ES, SHIP_S3
 from logagg.redis_connection import connect_redis
-from logagg.shipper.encoding import OrjsonSerializer
 from logagg.shipper.errors import SinkUnavailable
 from logagg.shipper.jobs import install_runtime
 from logagg.shipper.runtime import ShipperRuntime
 from logagg.shipper.settings import ShipperSettings
+from logagg.workers import run_worker
 
 log = logging.getLogger("logagg.shipper")
 
@@ -102,21 +99,16 @@ def main(argv: list[str] | None = None) -> int:
         try:
             runtime.metrics.serve(settings.metrics_port)
         except OSError as error:
-            # several shippers on one machine (`logagg run`) share one environment: the
-            # first serves metrics, the others ship without, rather than not ship at all
+            # a port taken by another process costs the metrics, not the shipping
             log.warning("metrics not served on port %d: %s", settings.metrics_port, error)
     tune_garbage_collection()
-    queue_name = SINK_QUEUES[args.sink]
-    # Jobs run in this process, not in a fork per job: connections and the metrics
-    # registry live as long as the worker, and a job costs no fork.
-    worker = SimpleWorker(
-        [job_queue(queue_name, redis)],
-        connection=redis,
-        serializer=OrjsonSerializer,
-        name=args.name or f"{queue_name}.{socket.gethostname()}.{os.getpid()}",
+    run_worker(
+        [SINK_QUEUES[args.sink]],
+        redis,
+        name=args.name,
+        burst=args.burst,
+        log_level=settings.logging.level,
     )
-    log.info("worker %s on queue %s", worker.name, queue_name)
-    worker.work(burst=args.burst, with_scheduler=True, logging_level=settings.logging.level.upper())
     return 0
 
 
