@@ -87,6 +87,9 @@ class JobSpec:
     func: str  # dotted path, resolved by the worker only
     timeout: int  # seconds; short, so an abandoned job is re-run quickly
     retry_intervals: Sequence[int]
+    # A finished pipeline job is deleted at once: nothing reads it afterwards, and
+    # keeping it would make RQ re-compress and re-save the whole batch.
+    result_ttl: int = 0
 
     def job_id(self, batch_id: str) -> str:
         return f"{self.queue}-{batch_id}"
@@ -123,7 +126,7 @@ def enqueue(
         description=f"{spec.func}(batch_id={payload['batch_id']!r})",
         job_timeout=spec.timeout,
         retry=Retry(max=len(spec.retry_intervals), interval=list(spec.retry_intervals)),
-        result_ttl=300,
+        result_ttl=spec.result_ttl,
         failure_ttl=7 * 24 * 3600,
         pipeline=pipeline,
     )

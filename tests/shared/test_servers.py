@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 def test_an_rq_job_runs_on_the_real_redis(redis_url: str) -> None:
     redis = connect_redis(RedisSettings.from_env({"REDIS_URL": redis_url}))
-    spec = JobSpec("harness-check", "builtins.sorted", 10, (1,))
+    spec = JobSpec("harness-check", "builtins.sorted", 10, (1,), result_ttl=60)
     job = enqueue(spec, {"batch_id": "b1", "service": "svc", "events": []}, redis)
     assert redis.llen(queue_key("harness-check")) == 1
 
@@ -29,6 +29,17 @@ def test_an_rq_job_runs_on_the_real_redis(redis_url: str) -> None:
     assert done.get_status() == JobStatus.FINISHED
     assert done.return_value() == ["batch_id", "events", "service"]
     assert redis.llen(queue_key("harness-check")) == 0
+
+
+def test_a_finished_pipeline_job_is_deleted_at_once(redis_url: str) -> None:
+    redis = connect_redis(RedisSettings.from_env({"REDIS_URL": redis_url}))
+    spec = JobSpec("harness-check", "builtins.sorted", 10, (1,))
+    job = enqueue(spec, {"batch_id": "b2", "service": "svc", "events": []}, redis)
+    assert redis.exists(job.key) == 1
+
+    assert run_worker(["harness-check"], redis, burst=True) is True
+
+    assert redis.exists(job.key) == 0
 
 
 def test_bulk_index_and_search_back_on_the_real_elasticsearch(elasticsearch_url: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from elasticsearch import Elasticsearch
-from rq.job import Job, JobStatus
+from rq.registry import FailedJobRegistry
 
 from logagg.queues import SHIP_ES, SHIP_ES_JOB, enqueue, job_queue
 from logagg.shipper.deadletter import Filter
@@ -134,11 +134,9 @@ def test_a_job_through_rq_indexes_its_batch(
     runtime = make_runtime(ELASTICSEARCH_URL=elasticsearch_url)
     job = enqueue(SHIP_ES_JOB, make_batch("b4", 30), runtime.redis)
     drain(SHIP_ES, runtime.redis)
-    done = Job.fetch(job.id, connection=runtime.redis, serializer=job.serializer)
-    assert done.get_status() == JobStatus.FINISHED
-    assert done.return_value() == {
-        "created": 30, "already_there": 0, "rejected": 0, "item_retries": 0
-    }  # fmt: skip
+    # a finished pipeline job is deleted at once; a failed one would be kept
+    assert not runtime.redis.exists(job.key)
+    assert FailedJobRegistry(SHIP_ES, connection=runtime.redis).count == 0
     assert count(es, f"logs-app.log-{namespace}") == 30
 
 
