@@ -8,7 +8,15 @@ from redis import Redis
 from rq.registry import ScheduledJobRegistry
 
 from logagg.embedded import free_port
-from logagg.queues import SHIP_ES, SHIP_ES_JOB, SHIP_S3, SHIP_S3_JOB, enqueue, job_queue
+from logagg.queues import (
+    SHIP_ES,
+    SHIP_ES_JOB,
+    SHIP_S3,
+    SHIP_S3_JOB,
+    enqueue,
+    job_queue,
+    queue_key,
+)
 from logagg.s3_client import connect_s3
 from logagg.shipper import __main__ as shipper_main
 from logagg.shipper.__main__ import main
@@ -98,3 +106,27 @@ def test_the_shipper_command_installs_templates_and_works_the_queue(
     assert es.indices.get_index_template(name="logagg-test-logs-daily")
     es.indices.refresh(index=f"logs-app.log-{namespace}")
     assert es.count(index=f"logs-app.log-{namespace}")["count"] == 25
+
+
+def test_install_templates_installs_them_and_takes_no_job(
+    es: Elasticsearch,
+    make_runtime: MakeRuntime,
+    elasticsearch_url: str,
+    namespace: str,
+    redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    runtime = make_runtime()
+    # (the daily template is shared by every namespace: other tests' shippers re-install it)
+    es.options(ignore_status=404).indices.delete_index_template(name="logagg-test-logs-daily")
+    enqueue(SHIP_ES_JOB, make_batch("setup", 3), runtime.redis)
+    for name, value in {
+        "REDIS_URL": redis_url,
+        "ELASTICSEARCH_URL": elasticsearch_url,
+        "LOGAGG_ES_NAMESPACE": namespace,
+        "LOGAGG_ES_TEMPLATE_PREFIX": "logagg-test",
+    }.items():
+        monkeypatch.setenv(name, value)
+    assert main(["install-templates"]) == 0
+    assert es.indices.get_index_template(name="logagg-test-logs-daily")
+    assert runtime.redis.llen(queue_key(SHIP_ES)) == 1

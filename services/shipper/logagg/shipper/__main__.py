@@ -1,5 +1,8 @@
 """``logagg shipper es|s3``: a shipper worker for one sink.
 
+``logagg shipper install-templates`` only installs the Elasticsearch templates and exits
+(a deployment's one-shot set-up step).
+
 Validates the settings, makes the sink ready (templates installed, bucket or folder
 checked) and only then takes jobs. A sink that cannot be made ready ends the process
 with one clear message and a non-zero exit, which is what readiness checks and
@@ -17,6 +20,7 @@ import time
 from collections.abc import Callable
 
 from logagg.errors import SettingsError
+from logagg.logs import configure_logging
 from logagg.queues import SHIP_ES, SHIP_S3
 from logagg.redis_connection import connect_redis
 from logagg.shipper.errors import SinkUnavailable
@@ -28,6 +32,7 @@ from logagg.workers import run_worker
 log = logging.getLogger("logagg.shipper")
 
 SINK_QUEUES = {"es": SHIP_ES, "s3": SHIP_S3}
+INSTALL_TEMPLATES = "install-templates"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Ship parsed batches to one sink: es (Elasticsearch) or s3 (the archive: "
         "S3, or a local folder with LOGAGG_ARCHIVE_URL=file:///path).",
     )
-    parser.add_argument("sink", choices=sorted(SINK_QUEUES))
+    parser.add_argument("sink", choices=[*sorted(SINK_QUEUES), INSTALL_TEMPLATES])
     parser.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     parser.add_argument("--name", help="the worker's name (default: queue.host.pid)")
     return parser
@@ -82,19 +87,19 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"logagg shipper: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.logging.level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings.logging)
     redis = connect_redis(settings.redis)
     runtime = ShipperRuntime(settings, redis)
     install_runtime(runtime)
-    make_ready = runtime.elasticsearch_sink if args.sink == "es" else runtime.archive_sink
+    make_ready = runtime.archive_sink if args.sink == "s3" else runtime.elasticsearch_sink
     try:
         wait_until_ready(make_ready, settings.startup_timeout)
     except SinkUnavailable as error:
         print(f"logagg shipper {args.sink}: not ready: {error}", file=sys.stderr)
         return 1
+    if args.sink == INSTALL_TEMPLATES:
+        log.info("Elasticsearch templates installed")
+        return 0
     if settings.metrics_port:
         try:
             runtime.metrics.serve(settings.metrics_port)
