@@ -26,7 +26,13 @@ from pathlib import Path
 from typing import Any, Self
 
 from logagg.errors import LogaggError, PermanentError, TransientError
-from logagg.settings import EnvReader, Secret, SettingsBase, mask_url
+from logagg.settings import (
+    EnvReader,
+    Secret,
+    SettingsBase,
+    check_elastic_credentials,
+    mask_url,
+)
 
 DEFAULT_OBJECTS_FILE = "kibana/saved_objects.ndjson"
 IMPORT_PATH = "/api/saved_objects/_import"
@@ -61,14 +67,7 @@ class KibanaSettings(SettingsBase):
         )
         if not settings.url and not any(p.startswith("KIBANA_URL") for p in read.problems):
             read.problems.append("KIBANA_URL: is required")
-        if settings.username and settings.password is None:
-            read.problems.append("ELASTICSEARCH_PASSWORD: is required with ELASTICSEARCH_USERNAME")
-        if settings.password is not None and not settings.username:
-            read.problems.append("ELASTICSEARCH_USERNAME: is required with ELASTICSEARCH_PASSWORD")
-        if settings.api_key is not None and settings.username:
-            read.problems.append(
-                "ELASTICSEARCH_API_KEY: give either an API key or a username and password, not both"
-            )
+        check_elastic_credentials(read, settings.username, settings.password, settings.api_key)
         return settings
 
 

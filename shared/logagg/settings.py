@@ -335,6 +335,20 @@ class RedisSettings(SettingsBase):
         )
 
 
+def check_elastic_credentials(
+    read: EnvReader, username: str | None, password: Secret | None, api_key: Secret | None
+) -> None:
+    """Basic auth needs both halves, and excludes an API key (Elasticsearch and Kibana)."""
+    if username and password is None:
+        read.problems.append("ELASTICSEARCH_PASSWORD: is required with ELASTICSEARCH_USERNAME")
+    if password is not None and not username:
+        read.problems.append("ELASTICSEARCH_USERNAME: is required with ELASTICSEARCH_PASSWORD")
+    if api_key is not None and username:
+        read.problems.append(
+            "ELASTICSEARCH_API_KEY: give either an API key or a username and password, not both"
+        )
+
+
 @dataclasses.dataclass(frozen=True, slots=True, repr=False)
 class ElasticsearchSettings(SettingsBase):
     """How to reach Elasticsearch. ``url`` is ``None`` when no cluster is configured."""
@@ -360,14 +374,7 @@ class ElasticsearchSettings(SettingsBase):
             request_timeout=read.duration("LOGAGG_ES_TIMEOUT", 30.0, minimum=0.1),
             namespace=read.text("LOGAGG_ES_NAMESPACE", "default"),
         )
-        if settings.username and settings.password is None:
-            read.problems.append("ELASTICSEARCH_PASSWORD: is required with ELASTICSEARCH_USERNAME")
-        if settings.password is not None and not settings.username:
-            read.problems.append("ELASTICSEARCH_USERNAME: is required with ELASTICSEARCH_PASSWORD")
-        if settings.api_key is not None and settings.username:
-            read.problems.append(
-                "ELASTICSEARCH_API_KEY: give either an API key or a username and password, not both"
-            )
+        check_elastic_credentials(read, settings.username, settings.password, settings.api_key)
         if not re.fullmatch(r"[a-z0-9_.]{1,100}", settings.namespace):
             read.problems.append(
                 "LOGAGG_ES_NAMESPACE: lower-case letters, digits, '_' and '.' only; "
