@@ -1,9 +1,8 @@
 """The RQ job around the pure parser: parse a ``RawBatch``, enqueue one job per sink.
 
 Both shipping jobs are enqueued in one Redis transaction, so a crash cannot ship a batch
-to one sink only. The worker process calls :func:`configure` before it starts: RQ runs
-each job in a fork of the worker, so whatever is imported, compiled and read there
-(the formats' regexes, the settings) is inherited instead of redone for every batch.
+to one sink only. The worker process calls :func:`configure` before it starts, so the
+settings are read and the formats' regexes compiled once per worker, not once per batch.
 """
 
 from __future__ import annotations
