@@ -17,6 +17,7 @@ help:
 	@echo "make test        set up (venv, packages, Elasticsearch) and run every check and test"
 	@echo "make test-unit   the unit tests only (no servers)"
 	@echo "make lint | typecheck | install | elasticsearch | clean"
+	@echo "make bench-ingest  ingest load: lines/s in batches, one-line requests/s, latency, RSS (QUICK=1: short)"
 	@echo "make bench-parser  parser throughput: pure library and a real RQ worker (QUICK=1: short)"
 	@echo "make bench-shipper shipper docs/s into Elasticsearch vs a direct bulk load; S3 objects and MB/s (QUICK=1: short)"
 
