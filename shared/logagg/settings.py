@@ -322,6 +322,8 @@ class RedisSettings(SettingsBase):
     url: str
     socket_timeout: float
     health_check_interval: float
+    # a delivery receipt lives this long after its last write (LOGAGG_RECEIPT_TTL)
+    receipt_ttl: float = 7 * 86400.0
 
     @classmethod
     def read(cls, read: EnvReader) -> Self:
@@ -332,6 +334,7 @@ class RedisSettings(SettingsBase):
             or "",
             socket_timeout=read.duration("LOGAGG_REDIS_TIMEOUT", 5.0, minimum=0.001),
             health_check_interval=read.duration("LOGAGG_REDIS_HEALTH_CHECK", 30.0, minimum=0),
+            receipt_ttl=read.duration("LOGAGG_RECEIPT_TTL", 7 * 86400.0, minimum=1),
         )
 
 
