@@ -19,6 +19,7 @@ from logagg.ingest.metrics import IngestMetrics
 from logagg.ingest.routes import auth as auth_routes
 from logagg.ingest.routes import health as health_routes
 from logagg.ingest.routes import logs as log_routes
+from logagg.ingest.routes import receipts as receipt_routes
 from logagg.ingest.settings import IngestSettings
 from logagg.redis_connection import connect_redis
 
@@ -74,6 +75,7 @@ def create_app(
     register_error_handlers(app)
     app.register_blueprint(auth_routes.blueprint)
     app.register_blueprint(log_routes.blueprint)
+    app.register_blueprint(receipt_routes.blueprint)
     app.register_blueprint(health_routes.blueprint)
     _count_requests(app)
     return app

@@ -8,6 +8,7 @@ from redis import Redis
 from redis.client import Pipeline
 
 from logagg.queues import ALL_QUEUES, PARSE_JOB, RawBatch, enqueue, queue_key
+from logagg.receipts import record_received
 
 
 def queue_backlog(pipe: Pipeline) -> None:
@@ -16,8 +17,9 @@ def queue_backlog(pipe: Pipeline) -> None:
         pipe.llen(queue_key(name))
 
 
-def store_batches(redis: Redis, batches: Sequence[RawBatch]) -> None:
-    """Enqueue one parse job per batch, all in one transaction: all are stored or none.
+def store_batches(redis: Redis, batches: Sequence[RawBatch], receipt_ttl: float) -> None:
+    """Enqueue one parse job per batch, with the batches' receipts, all in one
+    transaction: all are stored or none, so a 202 always has a receipt and a 503 none.
 
     A Redis failure raises ``redis.exceptions.RedisError``; nothing was stored then.
     """
@@ -26,4 +28,5 @@ def store_batches(redis: Redis, batches: Sequence[RawBatch]) -> None:
     with redis.pipeline(transaction=True) as pipe:
         for batch in batches:
             enqueue(PARSE_JOB, batch, redis, pipeline=pipe)
+        record_received(pipe, batches, receipt_ttl)
         pipe.execute()

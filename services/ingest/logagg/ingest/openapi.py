@@ -122,6 +122,26 @@ _PATHS: dict[str, Any] = {
             },
         }
     },
+    "/log/batches/{batch_id}": {
+        "get": {
+            "summary": "Delivery receipt of a batch or of a whole request",
+            "description": (
+                "`batch_id` is the `batch_id` of a 202 (the whole request, its batches "
+                "aggregated) or one of its `batches` (one batch). Only the sender or an "
+                "admin may read it; another service's batch answers 404, like an unknown "
+                "or expired one (receipts expire LOGAGG_RECEIPT_TTL after their last "
+                "update)."
+            ),
+            "security": _BEARER,
+            "parameters": [
+                {"name": "batch_id", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "responses": {
+                "200": _ok("Where the batch is", "Receipt"),
+                **_errors(401, 404, 503),
+            },
+        }
+    },
     "/healthz": {
         "get": {
             "summary": "Liveness: the process answers",
@@ -169,6 +189,17 @@ def _object(required: list[str], **properties: Any) -> dict[str, Any]:
 
 _STRING: dict[str, Any] = {"type": "string"}
 _ROLE: dict[str, Any] = {"type": "string", "enum": ["admin", "writer"]}
+_BOOLEAN: dict[str, Any] = {"type": "boolean"}
+_COUNTS = (
+    "received",
+    "truncated",
+    "events",
+    "parsed",
+    "unparsed",
+    "indexed",
+    "archived",
+    "dead_lettered",
+)
 
 _SCHEMAS: dict[str, Any] = {
     "Error": _object(["error", "message"], error=_STRING, message=_STRING),
@@ -205,6 +236,60 @@ _SCHEMAS: dict[str, Any] = {
         batches={"type": "array", "items": _STRING},
         accepted={"type": "integer", "minimum": 0},
         truncated={"type": "integer", "minimum": 0},
+    ),
+    "Receipt": _object(
+        [
+            "batch_id",
+            "request_id",
+            "service",
+            "status",
+            "stages",
+            "sinks",
+            "counts",
+            "dead_lettered",
+            "dead_letter_reasons",
+        ],
+        batch_id=_STRING,
+        request_id=_STRING,
+        service=_STRING,
+        received_at={"type": ["string", "null"]},
+        status={
+            "type": "string",
+            "enum": [
+                "queued",
+                "parsed",
+                "indexed",
+                "archived",
+                "delivered_with_dead_letters",
+                "delivered",
+            ],
+        },
+        stages=_object(
+            ["queued", "parsed", "indexed", "archived"],
+            queued=_BOOLEAN,
+            parsed=_BOOLEAN,
+            indexed=_BOOLEAN,
+            archived=_BOOLEAN,
+        ),
+        sinks={"type": "array", "items": {"type": "string", "enum": ["elasticsearch", "archive"]}},
+        counts=_object(
+            list(_COUNTS),
+            **{name: {"type": "integer", "minimum": 0} for name in _COUNTS},
+        ),
+        dead_lettered={"type": "object", "additionalProperties": {"type": "integer"}},
+        dead_letter_reasons={
+            "type": "object",
+            "description": "per sink, how many events were dead-lettered for each reason",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": {"type": "integer"},
+            },
+        },
+        batches={
+            "type": "array",
+            "description": "a request's batches and their status (request ids only)",
+            "items": _object(["batch_id", "status"], batch_id=_STRING, status=_STRING),
+        },
     ),
 }
 

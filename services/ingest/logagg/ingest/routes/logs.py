@@ -73,7 +73,7 @@ def post_log() -> tuple[Response, int]:
     sender = Sender(service=user.username, source_ip=sender_address(), received_at=received_at)
     batches = build_batches(request_id, decoded, sender, context.batch_limits)
     started = time.perf_counter()
-    store_batches(context.redis, batches)
+    store_batches(context.redis, batches, context.settings.redis.receipt_ttl)
     context.metrics.enqueue_seconds.observe(time.perf_counter() - started)
 
     accepted = len(decoded.lines)
