@@ -1,8 +1,9 @@
 """The RQ job around the pure parser: parse a ``RawBatch``, enqueue one job per sink.
 
-Both shipping jobs are enqueued in one Redis transaction, so a crash cannot ship a batch
-to one sink only. The worker process calls :func:`configure` before it starts, so the
-settings are read and the formats' regexes compiled once per worker, not once per batch.
+Both shipping jobs are enqueued in one Redis transaction, with the batch's receipt, so a
+crash cannot ship a batch to one sink only nor record a parse that was not handed on.
+The worker process calls :func:`configure` before it starts, so the settings are read
+and the formats' regexes compiled once per worker, not once per batch.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from logagg.errors import PermanentError
 from logagg.parser.parsing import parse_batch as parse_raw_batch
 from logagg.parser.settings import ParserSettings
 from logagg.queues import SHIP_ES_JOB, SHIP_S3_JOB, JobSpec, ParsedBatch, RawBatch, enqueue
+from logagg.receipts import record_parsed
 
 SINK_JOBS: dict[str, JobSpec] = {"elasticsearch": SHIP_ES_JOB, "s3": SHIP_S3_JOB}
 
@@ -35,18 +37,40 @@ def _settings() -> ParserSettings:
     return _configured[0]
 
 
-def ship(parsed: ParsedBatch, sinks: tuple[str, ...], connection: Redis) -> None:
-    """Enqueue ``parsed`` for every sink in ``sinks`` in one MULTI/EXEC transaction."""
+def ship(
+    parsed: ParsedBatch,
+    sinks: tuple[str, ...],
+    connection: Redis,
+    *,
+    receipt_ttl: float,
+    request_id: str | None = None,
+) -> None:
+    """Enqueue ``parsed`` for every sink in ``sinks`` and record its receipt, in one
+    MULTI/EXEC transaction."""
     with connection.pipeline(transaction=True) as pipeline:
         for sink in sinks:
             enqueue(SINK_JOBS[sink], parsed, connection, pipeline=pipeline)
+        record_parsed(
+            pipeline,
+            parsed["batch_id"],
+            parsed["events"],
+            sinks,
+            receipt_ttl,
+            request_id=request_id,
+        )
         pipeline.execute()
 
 
 def handle(payload: RawBatch, settings: ParserSettings, connection: Redis) -> int:
     """Parse ``payload`` with ``settings`` and enqueue it to the sinks; the event count."""
     parsed = cast(ParsedBatch, parse_raw_batch(payload, settings.config))
-    ship(parsed, settings.sinks, connection)
+    ship(
+        parsed,
+        settings.sinks,
+        connection,
+        receipt_ttl=settings.redis.receipt_ttl,
+        request_id=payload.get("request_id"),
+    )
     return len(parsed["events"])
 
 
