@@ -11,7 +11,9 @@ class Undelivered(TransientError):
     """Some events of a batch are not delivered yet and may be later.
 
     Carries the events still owed and a short reason, so the last try of a job can put
-    exactly those into the dead-letter store.
+    exactly those into the dead-letter store; and what this try settled before it failed
+    (``delivered``, and ``dead_letter_reasons`` of the items rejected for good), for the
+    batch's receipt.
     """
 
     def __init__(self, reason: str, detail: str, events: list[dict[str, Any]]) -> None:
@@ -19,6 +21,8 @@ class Undelivered(TransientError):
         self.reason = reason
         self.detail = detail
         self.events = events
+        self.delivered = 0
+        self.dead_letter_reasons: dict[str, int] = {}
 
 
 class SinkUnavailable(LogaggError):

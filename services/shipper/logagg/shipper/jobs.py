@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from rq import get_current_job
 
 from logagg.queues import ParsedBatch
+from logagg.receipts import record_shipped
 from logagg.redis_connection import connect_redis
 from logagg.shipper.deadletter import DeadLetter, Sink, batch_letter_id, now_rfc3339
 from logagg.shipper.errors import SinkUnavailable, Undelivered
@@ -82,6 +85,25 @@ def _give_up(
     return len(failure.events)
 
 
+def _record(
+    runtime: ShipperRuntime,
+    sink: Sink,
+    batch: ParsedBatch,
+    delivered: int,
+    dead_letter_reasons: Mapping[str, int],
+) -> None:
+    """Record in the batch's receipt that ``sink``'s job is over (absolute counts, so a
+    retried or repeated job rewrites the same numbers)."""
+    record_shipped(
+        runtime.redis,
+        sink,
+        batch["batch_id"],
+        delivered,
+        dead_letter_reasons,
+        runtime.settings.redis.receipt_ttl,
+    )
+
+
 def _failed(
     runtime: ShipperRuntime,
     sink: Sink,
@@ -101,10 +123,15 @@ def _failed(
         runtime.metrics.retries.labels(sink, "job").inc()
         raise error
     if isinstance(error, Undelivered):
-        return {"dead_lettered": _give_up(runtime, sink, batch, error, attempt)}
+        dead = _give_up(runtime, sink, batch, error, attempt)
+        reasons = Counter(error.dead_letter_reasons)
+        reasons[error.reason] += dead
+        _record(runtime, sink, batch, error.delivered, reasons)
+        return {"dead_lettered": dead}
     reason = "sink_unavailable" if isinstance(error, SinkUnavailable) else type(error).__name__
     failure = Undelivered(reason, str(error), list(batch["events"]))
     dead = _give_up(runtime, sink, batch, failure, attempt)
+    _record(runtime, sink, batch, 0, {reason: dead})
     if isinstance(error, SinkUnavailable):
         return {"dead_lettered": dead}
     raise error
@@ -118,6 +145,7 @@ def ship_to_elasticsearch(payload: ParsedBatch) -> dict[str, Any]:
         report = runtime.elasticsearch_sink().ship(payload, attempt=attempt)
     except Exception as error:
         return _failed(runtime, "elasticsearch", payload, error, attempt, last)
+    _record(runtime, "elasticsearch", payload, report.delivered, report.rejected_reasons)
     return {
         "created": report.created,
         "already_there": report.already_there,
@@ -134,4 +162,5 @@ def ship_to_archive(payload: ParsedBatch) -> dict[str, Any]:
         objects = runtime.archive_sink().ship(payload)
     except Exception as error:
         return _failed(runtime, "archive", payload, error, attempt, last)
+    _record(runtime, "archive", payload, sum(obj.event_count for obj in objects), {})
     return {"objects": [obj.key for obj in objects]}

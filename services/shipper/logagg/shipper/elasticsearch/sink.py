@@ -12,7 +12,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
 from logagg.queues import ParsedBatch
@@ -70,6 +70,7 @@ class ShipReport:
     rejected: int = 0
     item_retries: int = 0
     requests: int = 0
+    rejected_reasons: Counter[str] = field(default_factory=Counter)
 
     @property
     def delivered(self) -> int:
@@ -148,10 +149,13 @@ class ElasticsearchSink:
         except BulkRequestFailed as failure:
             self._observe(started, "failed")
             owed = [item.event for item in items if item.position not in settled]
-            raise Undelivered(failure.reason, failure.detail, owed) from failure
+            undelivered = Undelivered(failure.reason, failure.detail, owed)
+            _settled_so_far(undelivered, report)
+            raise undelivered from failure
         except Undelivered as failure:
             self._observe(started, "failed")
             failure.events = [item.event for item in items if item.position not in settled]
+            _settled_so_far(failure, report)
             raise
         self._observe(started, "ok")
         return report
@@ -234,6 +238,7 @@ class ElasticsearchSink:
         letters = []
         for result in outcome.rejected:
             self.metrics.dead_lettered.labels(SINK, result.reason).inc()
+            report.rejected_reasons[result.reason] += 1
             letters.append(
                 DeadLetter(
                     id=item_letter_id(SINK, result.item.doc_id),
@@ -260,6 +265,11 @@ class ElasticsearchSink:
         for result in outcome.rejected:
             settled.add(result.item.position)
         report.rejected += len(outcome.rejected)
+
+
+def _settled_so_far(failure: Undelivered, report: ShipReport) -> None:
+    failure.delivered = report.delivered
+    failure.dead_letter_reasons = dict(report.rejected_reasons)
 
 
 def _undelivered_items(results: Sequence[ItemResult]) -> Undelivered:
