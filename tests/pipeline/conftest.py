@@ -1,0 +1,292 @@
+"""The whole pipeline as ``make run`` starts it, on the session's servers.
+
+One stack for the folder: ingest (gunicorn), a parser worker and one shipper per sink,
+each a separate ``logagg`` process planned by :func:`logagg.stack.plan_services` and run
+by :class:`logagg.stack.ServiceProcess`, pointed at the session's Redis, Elasticsearch
+and moto S3 server. Elasticsearch indices and templates live in a namespace and prefix of
+their own, removed at the end; the archive goes to a bucket of its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from elasticsearch import Elasticsearch
+
+from logagg.elasticsearch_client import connect_elasticsearch
+from logagg.embedded import ElasticsearchNode, RedisServer, S3Server, free_port
+from logagg.parser import BatchIdentity, parse_lines
+from logagg.settings import ElasticsearchSettings
+from logagg.stack import ServiceProcess, ServiceSpec, StackSettings, plan_services
+
+from .api import call, login, post_log, register
+
+ADMIN = ("admin", "pipeline-admin-password")
+WRITER_PASSWORD = "pipeline-writer-password"
+JWT_SECRET = "pipeline-test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+DELIVERY_TIMEOUT = 120.0
+START_TIMEOUT = 60.0
+WORKER_STOP_TIMEOUT = 60.0
+
+LOGHUB = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "loghub"
+
+
+@dataclasses.dataclass(frozen=True)
+class Pipeline:
+    """The running services and clients to look into the sinks."""
+
+    base_url: str
+    namespace: str
+    bucket: str
+    es: Elasticsearch
+    s3: Any
+    services: list[ServiceProcess]
+
+    @property
+    def index_pattern(self) -> str:
+        return f"logs-*-{self.namespace}*"
+
+    def admin_token(self) -> str:
+        return login(self.base_url, *ADMIN)
+
+    def diagnostics(self) -> str:
+        """Which services died, and the end of every service's log."""
+        parts = []
+        for service in self.services:
+            process = service.process
+            if process is None:
+                state = "not started"
+            elif process.poll() is None:
+                state = "running"
+            else:
+                state = f"exited with {process.returncode}"
+            try:
+                tail = service.log_path.read_text(errors="replace").splitlines()[-15:]
+            except FileNotFoundError:
+                tail = ["(no log)"]
+            parts.append(f"--- {service.spec.name} ({state})\n" + "\n".join(tail))
+        return "\n".join(parts)
+
+    def wait_for(self, check: Callable[[], bool], what: str) -> None:
+        """Poll ``check`` until it holds; fail with the services' logs after the deadline."""
+        deadline = time.monotonic() + DELIVERY_TIMEOUT
+        delay = 0.1
+        while not check():
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"{what}: not after {DELIVERY_TIMEOUT:.0f}s\n{self.diagnostics()}",
+                    pytrace=False,
+                )
+            time.sleep(delay)
+            delay = min(delay * 1.5, 1.0)
+
+    # -- Elasticsearch -----------------------------------------------------------------
+    def count(self, **filters: str | None) -> int:
+        """Indexed events matching every ``field=value`` (``None``: the field is absent)."""
+        self.es.indices.refresh(index=self.index_pattern)
+        must = [
+            {"term": {field.replace("__", "."): value}}
+            for field, value in filters.items()
+            if value is not None
+        ]
+        must_not = [
+            {"exists": {"field": field.replace("__", ".")}}
+            for field, value in filters.items()
+            if value is None
+        ]
+        answer = self.es.count(
+            index=self.index_pattern, query={"bool": {"filter": must, "must_not": must_not}}
+        )
+        return int(answer["count"])
+
+    def indexed(self, service: str) -> list[dict[str, Any]]:
+        """Every indexed event of ``service`` (``_source``), at most 10,000."""
+        self.es.indices.refresh(index=self.index_pattern)
+        answer = self.es.search(
+            index=self.index_pattern,
+            query={"term": {"service.name": service}},
+            size=10_000,
+        )
+        return [hit["_source"] | {"_id": hit["_id"]} for hit in answer["hits"]["hits"]]
+
+    # -- the archive -------------------------------------------------------------------
+    def archived(self, service: str) -> list[dict[str, Any]]:
+        """Every archived event of ``service``, from all its gzip NDJSON objects."""
+        events: list[dict[str, Any]] = []
+        paginator = self.s3.get_paginator("list_objects_v2")
+        prefix = f"logs/service={service}/"
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                body = self.s3.get_object(Bucket=self.bucket, Key=item["Key"])["Body"].read()
+                lines = gzip.decompress(body).decode().splitlines()
+                events += [json.loads(line) | {"_key": item["Key"]} for line in lines]
+        return events
+
+
+def _wait_ready(base_url: str, ingest: ServiceProcess) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        process = ingest.process
+        if process is not None and process.poll() is not None:
+            log = ingest.log_path.read_text(errors="replace")
+            pytest.fail(f"ingest exited with {process.returncode}:\n{log}", pytrace=False)
+        try:
+            status, _ = call(f"{base_url}/readyz", timeout=2)
+            if status == 200:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"ingest not ready after {START_TIMEOUT:.0f}s", pytrace=False)
+        time.sleep(0.1)
+
+
+def _cleanup_elasticsearch(es: Elasticsearch, namespace: str, template_prefix: str) -> None:
+    quiet = es.options(ignore_status=[400, 404])
+    quiet.indices.delete(index=f"logs-*-{namespace}*", expand_wildcards="all")
+    for name in (f"{template_prefix}-logs-{namespace}", f"{template_prefix}-logs-daily"):
+        quiet.indices.delete_index_template(name=name)
+    for part in ("settings", "mappings"):
+        quiet.cluster.delete_component_template(name=f"{template_prefix}-logs@{part}")
+
+
+@pytest.fixture(scope="package")
+def pipeline(
+    redis_server: RedisServer,
+    elasticsearch_node: ElasticsearchNode,
+    s3_server: S3Server,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Pipeline]:
+    """Ingest, parser and both shippers as separate processes, as ``make run`` starts them."""
+    unique = uuid.uuid4().hex[:10]
+    namespace = f"e2e{unique}"
+    template_prefix = f"logagg-e2e{unique}"
+    bucket = f"archive-e2e{unique}"
+    data_dir = tmp_path_factory.mktemp("pipeline")
+    log_dir = data_dir / "logs"
+    log_dir.mkdir()
+    port = free_port()
+
+    with redis_server.client() as client:
+        client.flushall()  # the admin is bootstrapped with our password, queues start empty
+    credentials = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    s3 = boto3.client("s3", endpoint_url=s3_server.endpoint_url, **{
+        "aws_access_key_id": credentials["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": credentials["AWS_SECRET_ACCESS_KEY"],
+        "region_name": credentials["AWS_DEFAULT_REGION"],
+    })  # fmt: skip
+    s3.create_bucket(Bucket=bucket)
+
+    settings = StackSettings.from_env(
+        {"LOGAGG_DATA_DIR": str(data_dir), "S3_BUCKET": bucket, "LOGAGG_INGEST_PORT": str(port)}
+    )
+    specs = plan_services(
+        settings,
+        redis_url=redis_server.url,
+        elasticsearch_url=elasticsearch_node.url,
+        admin_password=ADMIN[1],
+    )
+    assert [spec.name for spec in specs] == ["ingest", "parser-0", "shipper-es-0", "shipper-s3-0"]
+    assert all("LOGAGG_ARCHIVE_URL" not in spec.env for spec in specs), "the archive is S3"
+    # What `make run` inherits from its environment, made explicit for each child.
+    environment = {
+        **credentials,
+        "S3_BUCKET": bucket,
+        "AWS_ENDPOINT_URL_S3": s3_server.endpoint_url,
+        "LOGAGG_S3_PATH_STYLE": "true",
+        "LOGAGG_INGEST_HOST": "127.0.0.1",
+        "LOGAGG_JWT_SECRET": JWT_SECRET,
+        "LOGAGG_ARGON2_TIME_COST": "1",
+        "LOGAGG_ARGON2_MEMORY": "8KiB",
+        "LOGAGG_ARGON2_PARALLELISM": "1",
+        "LOGAGG_ES_NAMESPACE": namespace,
+        "LOGAGG_ES_TEMPLATE_PREFIX": template_prefix,
+    }
+    services = [
+        ServiceProcess(
+            ServiceSpec(
+                spec.name,
+                spec.args,
+                {**environment, **spec.env, "LOGAGG_SHIPPER_METRICS_PORT": "0"},
+            ),
+            log_dir,
+        )
+        for spec in specs
+    ]
+    es = connect_elasticsearch(
+        ElasticsearchSettings.from_env({"ELASTICSEARCH_URL": elasticsearch_node.url})
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        for service in services:
+            service.start()
+        _wait_ready(base_url, services[0])
+        yield Pipeline(base_url, namespace, bucket, es, s3, services)
+    finally:
+        # ingest first (no new work), then the workers, which finish the job in hand
+        for group in (services[:1], services[1:]):
+            for service in group:
+                service.terminate()
+            for service in group:
+                service.wait(WORKER_STOP_TIMEOUT)
+        _cleanup_elasticsearch(es, namespace, template_prefix)
+        es.close()
+
+
+# -- the Loghub samples, posted once for the folder -------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class PostedSample:
+    """One Loghub system's file as posted, the answer, and the events the parser makes."""
+
+    system: str
+    lines: list[str]
+    answer: dict[str, Any]
+    expected: list[dict[str, Any]]
+
+
+def sample_lines(path: Path) -> list[str]:
+    """The non-blank lines of a sample file, as a text body is split (LF, CRLF)."""
+    text = path.read_bytes().decode("utf-8")
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    return [line for line in lines if line.strip()]
+
+
+def expected_events(lines: list[str], answer: dict[str, Any], service: str) -> list[dict[str, Any]]:
+    """The events the parser library makes of ``lines`` posted as one batch by ``service``."""
+    assert len(answer["batches"]) == 1, "the expectation assumes one batch per request"
+    identity = BatchIdentity.of(answer["batches"][0], service, "127.0.0.1", "")
+    return parse_lines(lines, identity)
+
+
+@pytest.fixture(scope="package")
+def loghub_posted(pipeline: Pipeline) -> dict[str, PostedSample]:
+    """Each Loghub sample posted whole by a writer named after its system."""
+    if not LOGHUB.is_dir():
+        pytest.fail(f"the Loghub samples are missing: {LOGHUB}", pytrace=False)
+    files = sorted(LOGHUB.glob("*/*_2k.log"))
+    assert len(files) == 8, [file.name for file in files]
+    admin = pipeline.admin_token()
+    posted: dict[str, PostedSample] = {}
+    for file in files:
+        system = file.parent.name
+        register(pipeline.base_url, admin, system, WRITER_PASSWORD)
+        token = login(pipeline.base_url, system, WRITER_PASSWORD)
+        answer = post_log(pipeline.base_url, token, file.read_bytes(), "text/plain")
+        lines = sample_lines(file)
+        posted[system] = PostedSample(system, lines, answer, expected_events(lines, answer, system))
+    return posted
