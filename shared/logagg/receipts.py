@@ -102,7 +102,6 @@ def record_received(pipe: Pipeline, batches: Sequence[RawBatch], ttl: float) -> 
             ttl,
         )
     key = request_key(request_id)
-    pipe.delete(key)
     pipe.rpush(key, *(batch["batch_id"] for batch in batches))
     pipe.expire(key, max(1, int(ttl)))
 

@@ -7,6 +7,7 @@ from typing import Any
 import fakeredis
 import pytest
 
+from logagg.errors import SettingsError
 from logagg.queues import RawBatch
 from logagg.receipts import (
     answer,
@@ -20,6 +21,7 @@ from logagg.receipts import (
     request_key,
     sink_fields,
 )
+from logagg.settings import RedisSettings
 
 QUEUED = {
     "request_id": "req",
@@ -244,3 +246,10 @@ def test_the_writers_store_absolute_values_with_an_expiry() -> None:
 
 def test_nothing_stored_reads_as_none() -> None:
     assert read_receipt(fakeredis.FakeRedis(), "nope") is None
+
+
+def test_the_receipt_ttl_setting() -> None:
+    assert RedisSettings.from_env({}).receipt_ttl == 7 * 86400
+    assert RedisSettings.from_env({"LOGAGG_RECEIPT_TTL": "36h"}).receipt_ttl == 36 * 3600
+    with pytest.raises(SettingsError, match="LOGAGG_RECEIPT_TTL"):
+        RedisSettings.from_env({"LOGAGG_RECEIPT_TTL": "soon"})
