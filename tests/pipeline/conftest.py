@@ -20,7 +20,7 @@ from typing import Any
 
 import boto3
 import pytest
-from elasticsearch import Elasticsearch
+from elasticsearch import ApiError, Elasticsearch
 
 from logagg.elasticsearch_client import connect_elasticsearch
 from logagg.embedded import ElasticsearchNode, RedisServer, S3Server, free_port
@@ -50,6 +50,8 @@ class Pipeline:
     es: Elasticsearch
     s3: Any
     services: list[ServiceProcess]
+    # archive objects already read, by key and ETag (a rewrite changes the ETag)
+    _objects: dict[tuple[str, str], list[dict[str, Any]]] = dataclasses.field(default_factory=dict)
 
     @property
     def index_pattern(self) -> str:
@@ -108,6 +110,40 @@ class Pipeline:
         )
         return int(answer["count"])
 
+    def counts_by_service(self) -> dict[str, int]:
+        """How many events of each ``service.name`` are indexed (one refresh, one query)."""
+        self.es.indices.refresh(index=self.index_pattern)
+        answer = self.es.search(
+            index=self.index_pattern,
+            size=0,
+            aggs={"services": {"terms": {"field": "service.name", "size": 100}}},
+        )
+        buckets = answer.get("aggregations", {}).get("services", {}).get("buckets", [])
+        return {bucket["key"]: int(bucket["doc_count"]) for bucket in buckets}
+
+    def wait_indexed(self, expected: dict[str, int]) -> None:
+        """Wait until at least ``expected`` events of each service are indexed."""
+
+        def done() -> bool:
+            try:
+                found = self.counts_by_service()
+            except ApiError as error:
+                # a daily index the shipper just created has no started shard yet
+                if error.meta.status == 503:
+                    return False
+                raise
+            return all(found.get(service, 0) >= count for service, count in expected.items())
+
+        self.wait_for(done, f"indexed events per service {expected}")
+
+    def wait_archived(self, expected: dict[str, int]) -> None:
+        """Wait until at least ``expected`` events of each service are archived."""
+
+        def done() -> bool:
+            return all(len(self.archived(service)) >= n for service, n in expected.items())
+
+        self.wait_for(done, f"archived events per service {expected}")
+
     def indexed(self, service: str) -> list[dict[str, Any]]:
         """Every indexed event of ``service`` (``_source``), at most 10,000."""
         self.es.indices.refresh(index=self.index_pattern)
@@ -126,9 +162,14 @@ class Pipeline:
         prefix = f"logs/service={service}/"
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             for item in page.get("Contents", []):
-                body = self.s3.get_object(Bucket=self.bucket, Key=item["Key"])["Body"].read()
-                lines = gzip.decompress(body).decode().splitlines()
-                events += [json.loads(line) | {"_key": item["Key"]} for line in lines]
+                seen = (item["Key"], item["ETag"])
+                if seen not in self._objects:
+                    got = self.s3.get_object(Bucket=self.bucket, Key=item["Key"])
+                    lines = gzip.decompress(got["Body"].read()).decode().splitlines()
+                    self._objects[seen] = [
+                        json.loads(line) | {"_key": item["Key"]} for line in lines
+                    ]
+                events += self._objects[seen]
         return events
 
 

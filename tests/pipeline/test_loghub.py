@@ -16,6 +16,10 @@ from .conftest import Pipeline, PostedSample
 pytestmark = pytest.mark.integration
 
 
+def expected_counts(posted: dict[str, PostedSample]) -> dict[str, int]:
+    return {system: len(sample.expected) for system, sample in posted.items()}
+
+
 def test_every_line_is_accepted_as_posted(loghub_posted: dict[str, PostedSample]) -> None:
     for system, sample in loghub_posted.items():
         assert sample.answer["accepted"] == len(sample.lines) == 2000, system
@@ -27,13 +31,7 @@ def test_every_line_is_accepted_as_posted(loghub_posted: dict[str, PostedSample]
 def test_elasticsearch_holds_every_event_once_by_service(
     pipeline: Pipeline, loghub_posted: dict[str, PostedSample]
 ) -> None:
-    def all_indexed() -> bool:
-        return all(
-            pipeline.count(service__name=system) >= len(sample.expected)
-            for system, sample in loghub_posted.items()
-        )
-
-    pipeline.wait_for(all_indexed, "every Loghub event indexed")
+    pipeline.wait_indexed(expected_counts(loghub_posted))
     for system, sample in loghub_posted.items():
         assert pipeline.count(service__name=system) == len(sample.expected), system
         indexed = pipeline.indexed(system)
@@ -50,13 +48,7 @@ def test_elasticsearch_holds_every_event_once_by_service(
 def test_search_by_service_and_level_finds_the_parsed_levels(
     pipeline: Pipeline, loghub_posted: dict[str, PostedSample]
 ) -> None:
-    pipeline.wait_for(
-        lambda: all(
-            pipeline.count(service__name=system) >= len(sample.expected)
-            for system, sample in loghub_posted.items()
-        ),
-        "every Loghub event indexed",
-    )
+    pipeline.wait_indexed(expected_counts(loghub_posted))
     for system, sample in loghub_posted.items():
         levels = Counter(event.get("log", {}).get("level") for event in sample.expected)
         found = {level: pipeline.count(service__name=system, log__level=level) for level in levels}
@@ -72,20 +64,8 @@ def test_search_by_service_and_level_finds_the_parsed_levels(
 def test_the_archive_holds_the_same_events(
     pipeline: Pipeline, loghub_posted: dict[str, PostedSample]
 ) -> None:
-    pipeline.wait_for(
-        lambda: all(
-            len(pipeline.archived(system)) >= len(sample.expected)
-            for system, sample in loghub_posted.items()
-        ),
-        "every Loghub event archived",
-    )
-    pipeline.wait_for(
-        lambda: all(
-            pipeline.count(service__name=system) >= len(sample.expected)
-            for system, sample in loghub_posted.items()
-        ),
-        "every Loghub event indexed",
-    )
+    pipeline.wait_archived(expected_counts(loghub_posted))
+    pipeline.wait_indexed(expected_counts(loghub_posted))
     for system, sample in loghub_posted.items():
         archived = pipeline.archived(system)
         archived_ids = [event["event"]["id"] for event in archived]

@@ -47,18 +47,15 @@ def test_the_original_client_delivers_its_lines_whole(pipeline: Pipeline) -> Non
     assert len(answer["batches"]) == 1
     batch = answer["batches"][0]
 
-    pipeline.wait_for(
-        lambda: pipeline.count(service__name=CLIENT) >= len(LINES), "the client's lines indexed"
-    )
-    pipeline.wait_for(
-        lambda: len(pipeline.archived(CLIENT)) >= len(LINES), "the client's lines archived"
-    )
+    pipeline.wait_indexed({CLIENT: len(LINES)})
+    pipeline.wait_archived({CLIENT: len(LINES)})
 
-    indexed = {event["event"]["original"]: event for event in pipeline.indexed(CLIENT)}
-    archived = {event["event"]["original"]: event for event in pipeline.archived(CLIENT)}
-    assert sorted(indexed) == sorted(LINES)
-    assert sorted(archived) == sorted(LINES)
-    assert len(pipeline.archived(CLIENT)) == len(LINES)
+    indexed_events = pipeline.indexed(CLIENT)
+    archived_events = pipeline.archived(CLIENT)
+    assert sorted(event["event"]["original"] for event in indexed_events) == sorted(LINES)
+    assert sorted(event["event"]["original"] for event in archived_events) == sorted(LINES)
+    indexed = {event["event"]["original"]: event for event in indexed_events}
+    archived = {event["event"]["original"]: event for event in archived_events}
     for position, line in enumerate(LINES):
         for sink, event in (("elasticsearch", indexed[line]), ("archive", archived[line])):
             assert event["message"] == message_of(line), sink
