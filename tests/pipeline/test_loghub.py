@@ -53,7 +53,7 @@ def test_search_by_service_and_level_finds_the_parsed_levels(
         levels = Counter(event.get("log", {}).get("level") for event in sample.expected)
         found = {level: pipeline.count(service__name=system, log__level=level) for level in levels}
         assert found == dict(levels), system
-    # the levels found are the samples' own, not all one default
+    # the parser reads each sample's own levels, not one default for all
     assert {
         level
         for sample in loghub_posted.values()
