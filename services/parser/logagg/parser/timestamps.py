@@ -257,9 +257,13 @@ def _infer_year(clock: Clock, month: str, day: str) -> int:
     if not number or not day.strip().isdigit():
         return 0
     day_number = int(day)
-    local_received = clock.received if clock.zone is None else clock.received.astimezone(clock.zone)
-    horizon = (local_received + timedelta(days=31)).timetuple()[:3]
-    year = local_received.year
+    # The latest year that does not put the line past what the clock accepts
+    # (``LOGAGG_PARSER_MAX_FUTURE`` after the receive time): a date further ahead is
+    # last year's, not this year's to be rejected as out of range.
+    latest = datetime.fromisoformat(clock.latest).replace(tzinfo=UTC)
+    local_latest = latest if clock.zone is None else latest.astimezone(clock.zone)
+    horizon = local_latest.timetuple()[:3]
+    year = local_latest.year
     for candidate in (year + 1, year, year - 1, year - 2, year - 3, year - 4):
         if (candidate, number, day_number) > horizon:
             continue
