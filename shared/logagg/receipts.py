@@ -34,6 +34,7 @@ from redis import Redis
 from redis.client import Pipeline
 
 from logagg.queues import RawBatch
+from logagg.utc import utc_millis
 
 KEY_PREFIX: Final = "logagg:receipt:"
 
@@ -72,10 +73,6 @@ def batch_key(batch_id: str) -> str:
 def request_key(request_id: str) -> str:
     """The list of the batch ids of one request."""
     return f"{KEY_PREFIX}{request_id}:batches"
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _write(pipe: Pipeline, key: str, fields: Mapping[str, str | int], ttl: float) -> None:
@@ -131,7 +128,7 @@ def record_parsed(
             "parsed": len(events) - unparsed,
             "unparsed": unparsed,
             "sinks": ",".join(names),
-            "parsed_at": _now(),
+            "parsed_at": utc_millis(datetime.now(UTC)),
         },
         ttl,
     )
@@ -148,7 +145,7 @@ def sink_fields(
         f"{sink}.delivered": delivered,
         f"{sink}.dead_lettered": sum(reasons.values()),
         f"{sink}.reasons": json.dumps(reasons, sort_keys=True, separators=(",", ":")),
-        f"{sink}.at": _now(),
+        f"{sink}.at": utc_millis(datetime.now(UTC)),
     }
 
 

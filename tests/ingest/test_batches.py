@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,7 +13,6 @@ from logagg.ingest.batches import (
     batch_bounds,
     build_batches,
     new_request_id,
-    rfc3339_millis,
 )
 from logagg.ingest.bodies import DecodedLines
 
@@ -63,11 +61,6 @@ def test_request_ids_are_url_safe_and_unique() -> None:
     ids = {new_request_id() for _ in range(1000)}
     assert len(ids) == 1000
     assert all(re.fullmatch(r"[0-9a-f]{27}", i) for i in ids)
-
-
-def test_rfc3339_millis() -> None:
-    moment = datetime(2026, 11, 28, 0, 52, 52, 123456, tzinfo=UTC)
-    assert rfc3339_millis(moment) == "2026-11-28T00:52:52.123Z"
 
 
 @given(

@@ -11,7 +11,6 @@ import bisect
 import dataclasses
 import secrets
 import time
-from datetime import UTC, datetime
 
 from logagg.ingest.bodies import DecodedLines
 from logagg.queues import RawBatch
@@ -37,12 +36,6 @@ class Sender:
 def new_request_id() -> str:
     """A URL-safe id for one request: time-ordered prefix, random suffix, no ``:``."""
     return f"{time.time_ns() // 1_000_000:011x}{secrets.token_hex(8)}"
-
-
-def rfc3339_millis(moment: datetime) -> str:
-    """``moment`` as RFC 3339 UTC with milliseconds, e.g. ``2026-11-28T00:52:52.123Z``."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def batch_bounds(sizes: list[int], limits: BatchLimits) -> list[tuple[int, int]]:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from logagg.parser.fields import Fields, valid_ip
-from logagg.parser.timestamps import format_utc
+from logagg.utc import utc_millis
 
 UNPARSED_DATASET = "raw"
 UNPARSED = "unparsed"
@@ -38,7 +38,7 @@ class BatchIdentity:
         no event carries an invalid date).
         """
         address = valid_ip(source_ip) if source_ip else None
-        return cls(batch_id, service, address, format_utc(parse_received(received_at)))
+        return cls(batch_id, service, address, utc_millis(parse_received(received_at)))
 
 
 def parse_received(text: str) -> datetime:

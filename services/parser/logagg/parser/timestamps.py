@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 
+from logagg.utc import utc_millis
+
 
 class TimestampProblem(StrEnum):
     """Why a line's timestamp was not used; the value is the tag the event gets."""
@@ -69,13 +71,7 @@ class Clock:
         received = received.astimezone(UTC)
         latest = (received + max_future).strftime("%Y-%m-%dT%H:%M:%S.%f")
         seconds = _caches.setdefault(zone_key, {})
-        return cls(zone, zone_key, received, format_utc(received), latest, seconds)
-
-
-def format_utc(moment: datetime) -> str:
-    """``moment`` (aware) as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` in UTC."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        return cls(zone, zone_key, received, utc_millis(received), latest, seconds)
 
 
 def _fraction(frac: str) -> str:

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from redis import Redis
 
 from logagg.queues import SHIP_ES_JOB, SHIP_S3_JOB, JobSpec, ParsedBatch, enqueue
+from logagg.utc import utc_millis
 
 Sink = Literal["elasticsearch", "archive"]
 SINKS: tuple[Sink, ...] = ("elasticsearch", "archive")
@@ -69,11 +70,7 @@ def batch_letter_id(sink: Sink, batch_id: str) -> str:
 
 
 def now_rfc3339(clock: Callable[[], float] = time.time) -> str:
-    return (
-        datetime.fromtimestamp(clock(), UTC)
-        .isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z")
-    )
+    return utc_millis(datetime.fromtimestamp(clock(), UTC))
 
 
 def replay_batches(letters: Iterable[DeadLetter]) -> list[tuple[Sink, ParsedBatch]]:

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from logagg.ingest.auth.tokens import TokenType
 from logagg.ingest.auth.users import Role
-from logagg.ingest.batches import Sender, build_batches, new_request_id, rfc3339_millis
+from logagg.ingest.batches import Sender, build_batches, new_request_id
 from logagg.ingest.bodies import (
     BodyError,
     check_encoding,
@@ -22,6 +22,7 @@ from logagg.ingest.context import current
 from logagg.ingest.errors import ApiError
 from logagg.ingest.intake import queue_backlog, store_batches
 from logagg.ingest.routes.identity import bearer_claims, queue_user, sender_address, user_for
+from logagg.utc import utc_millis
 
 blueprint = Blueprint("logs", __name__)
 
@@ -59,7 +60,7 @@ def post_log() -> tuple[Response, int]:
             headers={"Retry-After": retry_after},
         )
 
-    received_at = rfc3339_millis(datetime.now(UTC))
+    received_at = utc_millis(datetime.now(UTC))
     limits = context.body_limits
     try:
         data = read_bounded(request.stream, request.content_length, limits.max_body_bytes)
