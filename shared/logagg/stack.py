@@ -95,10 +95,9 @@ def plan_services(
     if elasticsearch_url:
         env["ELASTICSEARCH_URL"] = elasticsearch_url
         sinks.append("elasticsearch")
-    if settings.s3_bucket or settings.archive_url:
-        if settings.archive_url:
-            env["LOGAGG_ARCHIVE_URL"] = settings.archive_url
-    else:
+    if settings.archive_url:
+        env["LOGAGG_ARCHIVE_URL"] = settings.archive_url
+    elif not settings.s3_bucket:
         env["LOGAGG_ARCHIVE_URL"] = (settings.data_dir / "archive").as_uri()
     sinks.append("s3")
     env["LOGAGG_SINKS"] = ",".join(sinks)
