@@ -183,12 +183,9 @@ def _raw_lines(data: bytes) -> list[bytes]:
 
 
 def _text_lines(data: bytes, max_line_bytes: int) -> DecodedLines:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
+    if not data.isascii():
         return _text_lines_bytewise(data, max_line_bytes)
-    if not text.isascii():
-        return _text_lines_bytewise(data, max_line_bytes)
+    text = data.decode("ascii")
     # ASCII: characters are bytes, so whole-list operations in C replace a per-line loop
     # (the common case, and most of the CPU a large text body costs).
     pieces = text.replace("\r\n", "\n").split("\n")
@@ -392,17 +389,15 @@ def _add_json_string(result: DecodedLines, item: str, max_line_bytes: int) -> No
 def _add_json_object(result: DecodedLines, item: dict[str, Any], max_line_bytes: int) -> None:
     position = len(result.lines)
     portable, raw, replaced = _serialized(item)
+    if replaced:
+        _mark_invalid(result, position)
     if raw is None:
         # Too deep to store as an object: kept as its JSON text (may raise RecursionError).
         raw = json.dumps(item).encode()
     elif len(raw) <= max_line_bytes:
-        if replaced:
-            _mark_invalid(result, position)
         result.lines.append(portable)
         result.sizes.append(len(raw))
         return
-    if replaced:
-        _mark_invalid(result, position)
     if len(raw) > max_line_bytes:
         # Too large to keep as an object: its JSON text is kept, cut and marked.
         result.truncated.append(position)

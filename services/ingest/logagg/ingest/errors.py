@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 from logagg.errors import LogaggError
+from logagg.ingest.bodies import BodyError
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError) -> Response:
         return error_response(error.status, error.code, error.message, error.headers)
+
+    @app.errorhandler(BodyError)
+    def _body_error(error: BodyError) -> Response:
+        return error_response(error.status, error.code, error.message)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:

@@ -9,7 +9,7 @@ from redis.client import Pipeline
 
 from logagg.ingest.addresses import client_address
 from logagg.ingest.auth.tokens import InvalidToken, TokenClaims, TokenType
-from logagg.ingest.auth.users import Role, User, UserStore, user_from_reply
+from logagg.ingest.auth.users import User, UserStore, user_from_reply
 from logagg.ingest.context import current
 from logagg.ingest.errors import ApiError
 
@@ -62,6 +62,6 @@ def queue_user(pipe: Pipeline, claims: TokenClaims) -> None:
 def require_admin() -> User:
     """The current user if an admin; 403 for any other valid user."""
     user = authenticate()
-    if user.role is not Role.ADMIN:
+    if not user.is_admin:
         raise ApiError(403, "forbidden", "this route is for admins")
     return user

@@ -11,7 +11,6 @@ from logagg.ingest.auth.tokens import TokenType
 from logagg.ingest.auth.users import Role
 from logagg.ingest.batches import Sender, build_batches, new_request_id
 from logagg.ingest.bodies import (
-    BodyError,
     check_encoding,
     content_kind,
     decode_body,
@@ -34,11 +33,8 @@ def post_log() -> tuple[Response, int]:
     """Accept a body of log lines: checks cheapest first, then store all batches or none."""
     context = current()
     claims = bearer_claims(TokenType.ACCESS)
-    try:
-        kind = content_kind(request.headers.get("Content-Type"))
-        gzipped = check_encoding(request.headers.get("Content-Encoding"))
-    except BodyError as error:
-        raise ApiError(error.status, error.code, error.message) from error
+    kind = content_kind(request.headers.get("Content-Type"))
+    gzipped = check_encoding(request.headers.get("Content-Encoding"))
 
     # One round trip: the user as stored now, and the depth of every queue.
     with context.redis.pipeline(transaction=False) as pipe:
@@ -62,13 +58,10 @@ def post_log() -> tuple[Response, int]:
 
     received_at = utc_millis(datetime.now(UTC))
     limits = context.body_limits
-    try:
-        data = read_bounded(request.stream, request.content_length, limits.max_body_bytes)
-        if gzipped:
-            data = gunzip_bounded(data, limits.max_decompressed_bytes)
-        decoded = decode_body(data, kind, limits.max_line_bytes)
-    except BodyError as error:
-        raise ApiError(error.status, error.code, error.message) from error
+    data = read_bounded(request.stream, request.content_length, limits.max_body_bytes)
+    if gzipped:
+        data = gunzip_bounded(data, limits.max_decompressed_bytes)
+    decoded = decode_body(data, kind, limits.max_line_bytes)
 
     request_id = new_request_id()
     sender = Sender(service=user.username, source_ip=sender_address(), received_at=received_at)

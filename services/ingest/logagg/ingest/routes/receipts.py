@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from logagg.ingest.auth.users import Role
 from logagg.ingest.context import current
 from logagg.ingest.errors import ApiError
 from logagg.ingest.routes.identity import authenticate
@@ -23,6 +22,6 @@ def get_receipt(batch_id: str) -> tuple[Response, int]:
     service's batch does not exist (404, like an unknown or expired id)."""
     user = authenticate()
     stored = read_receipt(current().redis, batch_id) if len(batch_id) <= _MAX_ID_LENGTH else None
-    if stored is None or (user.role is not Role.ADMIN and stored.services != {user.username}):
+    if stored is None or (not user.is_admin and stored.services != {user.username}):
         raise ApiError(404, "not_found", f"no batch {batch_id!r} (unknown, expired or not yours)")
     return jsonify(answer(stored)), 200
