@@ -19,6 +19,7 @@ from logagg.queues import ParsedBatch
 from logagg.receipts import record_shipped
 from logagg.redis_connection import connect_redis
 from logagg.shipper.deadletter import DeadLetter, Sink, batch_letter_id, now_rfc3339
+from logagg.shipper.elasticsearch.outcomes import MAX_REASON_LENGTH
 from logagg.shipper.errors import SinkUnavailable, Undelivered
 from logagg.shipper.retry import Verdict, job_verdict
 from logagg.shipper.runtime import ShipperRuntime
@@ -63,7 +64,7 @@ def _give_up(
         id=batch_letter_id(sink, batch["batch_id"]),
         sink=sink,
         reason=failure.reason,
-        detail=failure.detail[:2000],
+        detail=failure.detail[:MAX_REASON_LENGTH],
         time=now_rfc3339(),
         attempts=attempt,
         batch_id=batch["batch_id"],

@@ -51,7 +51,9 @@ def partition_of(event: dict[str, Any], batch_service: str) -> ArchivePartition:
     moment = event_time(event)
     if moment is None:
         return ArchivePartition(name, UNDATED, UNDATED)
-    return ArchivePartition(name, f"{moment:%Y-%m-%d}", f"{moment:%H}")
+    # plain integer formatting: strftime on an aware datetime is the slowest step here
+    day = f"{moment.year}-{moment.month:02d}-{moment.day:02d}"
+    return ArchivePartition(name, day, f"{moment.hour:02d}")
 
 
 def normalise_prefix(prefix: str) -> str:

@@ -6,7 +6,6 @@ import time
 from typing import Final
 
 from logagg.queues import ParsedBatch
-from logagg.shipper.archive.keys import normalise_prefix
 from logagg.shipper.archive.objects import ArchiveObject, ObjectStore, build_objects
 from logagg.shipper.errors import ArchiveWriteFailed, Undelivered
 from logagg.shipper.metrics import ShipperMetrics
@@ -21,7 +20,7 @@ class ArchiveSink:
         self, store: ObjectStore, *, prefix: str, metrics: ShipperMetrics | None = None
     ) -> None:
         self.store = store
-        self.prefix = normalise_prefix(prefix)
+        self.prefix = prefix  # object_key() normalises it
         self.metrics = metrics or ShipperMetrics()
 
     def ship(self, batch: ParsedBatch) -> list[ArchiveObject]:

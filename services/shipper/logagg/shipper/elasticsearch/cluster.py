@@ -6,8 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, cast
 
-from elastic_transport import ConnectionError as TransportConnectionError
-from elastic_transport import ConnectionTimeout, TransportError
+from elastic_transport import TransportError
 from elasticsearch import ApiError, Elasticsearch
 
 from logagg.shipper.elasticsearch.layout import Layout
@@ -39,8 +38,6 @@ class ClientBulkTransport:
             answer = self.client.bulk(operations=cast(Any, body))
         except ApiError as error:
             raise _api_failure(error) from error
-        except (TransportConnectionError, ConnectionTimeout) as error:
-            raise BulkRequestFailed(None, type(error).__name__, str(error)) from error
         except TransportError as error:
             raise BulkRequestFailed(None, type(error).__name__, str(error)) from error
         return cast(Mapping[str, Any], answer.body)

@@ -64,12 +64,10 @@ class IndexPreparer(Protocol):
 class ShipReport:
     """What shipping one batch did."""
 
-    events: int = 0
     created: int = 0
     already_there: int = 0
     rejected: int = 0
     item_retries: int = 0
-    requests: int = 0
     rejected_reasons: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -123,7 +121,7 @@ class ElasticsearchSink:
         """
         started = time.perf_counter()
         items = encode_items(batch["events"], batch["batch_id"], self.layout, self.namespace)
-        report = ShipReport(events=len(items))
+        report = ShipReport()
         settled: set[int] = set()
         try:
             self._prepare_indices(items)
@@ -173,7 +171,6 @@ class ElasticsearchSink:
                 self._prepared.add(item.index)
 
     def _send_chunk(self, chunk: list[BulkItem], report: ShipReport) -> BulkOutcome:
-        report.requests += 1
         try:
             answer = self.transport.bulk(request_body(chunk))
             outcome = classify_bulk_answer(answer, chunk)
