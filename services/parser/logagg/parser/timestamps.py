@@ -58,7 +58,6 @@ class Clock:
 
     zone: tzinfo | None
     zone_key: str
-    received: datetime
     received_iso: str
     latest: str
     seconds: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
@@ -71,7 +70,7 @@ class Clock:
         received = received.astimezone(UTC)
         latest = (received + max_future).strftime("%Y-%m-%dT%H:%M:%S.%f")
         seconds = _caches.setdefault(zone_key, {})
-        return cls(zone, zone_key, received, utc_millis(received), latest, seconds)
+        return cls(zone, zone_key, utc_millis(received), latest, seconds)
 
 
 def _fraction(frac: str) -> str:
@@ -191,20 +190,35 @@ def offset_parts(
         key = f"{year}-{month}-{day}T{hour}:{minute}:{sec}"
         second = _second(None, _UTC_SECONDS, key, year, month, day, hour, minute, sec)
         return _judge(clock, second, frac)
+    # Cached like the UTC path: an access log's lines share their offset and their second.
+    key = f"{year}-{month}-{day}T{hour}:{minute}:{sec}{offset}"
+    second = _UTC_SECONDS.get(key, "")
+    if second == "":
+        second = _offset_second(year, month, day, hour, minute, sec, offset)
+        if len(_UTC_SECONDS) >= _CACHE_LIMIT:
+            _UTC_SECONDS.clear()
+        _UTC_SECONDS[key] = second
+    return _judge(clock, second, frac)
+
+
+def _offset_second(
+    year: str, month: str, day: str, hour: str, minute: str, sec: str, offset: str
+) -> str | None:
+    """The UTC second of a local time at ``offset`` (``+HH:MM``, ``+HHMM``, ``+HH``)."""
     sign = -1 if offset[0] == "-" else 1
     digits = offset[1:].replace(":", "")
     if not digits.isdigit() or len(digits) not in (2, 4):
-        return TimestampProblem.INVALID
+        return None
     minutes = int(digits[:2]) * 60 + (int(digits[2:]) if len(digits) == 4 else 0)
     if minutes > 18 * 60:
-        return TimestampProblem.INVALID
+        return None
     try:
         moment = datetime(
             int(year), int(month), int(day), int(hour), int(minute), min(int(sec), 59), tzinfo=UTC
         ) - timedelta(minutes=sign * minutes)
     except (ValueError, OverflowError):
-        return TimestampProblem.INVALID
-    return _judge(clock, moment.strftime("%Y-%m-%dT%H:%M:%S"), frac)
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def month_number(name: str) -> int:
@@ -217,11 +231,12 @@ def yearless(
 ) -> Timestamp:
     """A timestamp without a year (RFC 3164 ``Jun 14 15:16:01``).
 
-    The year is the latest one that does not put the line more than a month after the
-    batch was received: a ``Dec 31`` line received on 1 January belongs to last year, a
-    ``Jan 1`` line received on 31 December (a sender's clock a little ahead) to next year.
+    The year is the latest one that does not put the line further ahead than the clock
+    accepts (``LOGAGG_PARSER_MAX_FUTURE`` after the receive time): a ``Dec 31`` line
+    received on 1 January belongs to last year, a ``Jan 1`` line received on 31 December
+    (a sender's clock a little ahead) to next year.
     """
-    year_key = (clock.zone_key, clock.received_iso[:10], month, day)
+    year_key = (clock.zone_key, clock.latest[:16], month, day)
     year = _years.get(year_key)
     if year is None:
         year = _infer_year(clock, month, day)
@@ -230,17 +245,20 @@ def yearless(
         _years[year_key] = year
     if year == 0:
         return TimestampProblem.INVALID
-    text = _second(
-        clock.zone,
-        clock.seconds,
-        f"{year}-{month}-{day}T{hour}:{minute}:{sec}",
-        str(year),
-        str(month_number(month)),
-        day,
-        hour,
-        minute,
-        sec,
-    )
+    key = f"{year}-{month}-{day}T{hour}:{minute}:{sec}"
+    text = clock.seconds.get(key, "")
+    if text == "":  # not cached yet (None is a cached "no such second")
+        text = _second(
+            clock.zone,
+            clock.seconds,
+            key,
+            str(year),
+            str(month_number(month)),
+            day,
+            hour,
+            minute,
+            sec,
+        )
     return _judge(clock, text, frac)
 
 

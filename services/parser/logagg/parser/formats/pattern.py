@@ -11,7 +11,7 @@ Names outside the ECS fields listed in :data:`ECS_FIELDS` are kept under ``label
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from logagg.parser.fields import Fields, small_int, valid_ip
@@ -117,10 +117,17 @@ class PatternFormat:
 
     name: str
     regex: re.Pattern[str]
+    dataset: str = field(init=False)
+    # group name -> the field it fills, worked out once rather than for every line
+    targets: dict[str, str] = field(init=False, repr=False)
 
-    @property
-    def dataset(self) -> str:
-        return f"custom.{self.name}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "dataset", f"custom.{self.name}")
+        targets = {}
+        for group in self.regex.groupindex:
+            dotted = group.replace("__", ".")
+            targets[group] = SHORTHANDS.get(dotted, dotted)
+        object.__setattr__(self, "targets", targets)
 
     def parse(self, line: str, clock: Clock) -> Fields | None:
         """Parse ``line`` with the pattern (it must match from the start), or return None."""
@@ -129,13 +136,11 @@ class PatternFormat:
             return None
         fields: Fields = {"event": {"dataset": self.dataset}}
         labels: dict[str, Any] = {}
+        targets = self.targets
         for group, value in match.groupdict().items():
             if value is None:
                 continue
-            dotted = group.replace("__", ".")
-            dotted = SHORTHANDS.get(dotted, dotted)
-            if dotted == "timestamp" or group == "timestamp":
-                dotted = "@timestamp"
+            dotted = targets[group]
             if dotted not in ECS_FIELDS:
                 labels[dotted] = value
             elif dotted == "@timestamp":
