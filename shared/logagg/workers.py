@@ -6,9 +6,13 @@ SIGTERM or Ctrl-C and stops at once on the second.
 
 Jobs run in the worker's own process (RQ's ``SimpleWorker``), not in a fork per job: a
 fork costs 20-25 ms per job, more than parsing a whole 1,000-line batch. Job timeouts
-still hold (RQ raises in the job on ``SIGALRM``), and a worker killed mid-job leaves the
-job in RQ's started registry, from which any worker's maintenance re-enqueues it once
-its lease lapses.
+still hold (RQ raises in the job on ``SIGALRM``).
+
+A running job holds a short lease in RQ's started registry, renewed by a thread while the
+job runs. A worker killed mid-job stops renewing; once the lease lapses, the maintenance
+of any worker on that queue counts the job as abandoned and RQ's ``Retry`` runs it again.
+So recovery after a ``kill -9`` takes about a lease plus a maintenance interval, however
+long the job's timeout.
 """
 
 from __future__ import annotations
@@ -16,27 +20,96 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from collections.abc import Sequence
+from typing import Any
 
-from redis import Redis
-from rq import SimpleWorker
+from redis import Redis, RedisError
+from rq import Queue, SimpleWorker
 from rq.job import Job
 
 from logagg.queues import JobSerializer, job_queue
 
-# How long past its timeout a job of a vanished worker stays leased to it, and how often
-# workers look for such jobs: together they bound recovery after a kill -9.
-LEASE_MARGIN_SECONDS = 15
-MAINTENANCE_INTERVAL_SECONDS = 15
+# How long a running job stays leased without a renewal, how often the lease is renewed,
+# and how often workers look for lapsed leases: together they bound recovery after a kill -9.
+LEASE_SECONDS = 15
+LEASE_RENEWAL_SECONDS = 5
+MAINTENANCE_INTERVAL_SECONDS = 5
+
+log = logging.getLogger(__name__)
+
+
+class LeaseRenewal:
+    """Renews the lease of the job ``worker`` is running, every few seconds, until stopped."""
+
+    def __init__(self, worker: BatchWorker, job: Job) -> None:
+        self._worker = worker
+        self._job = job
+        self._stopped = threading.Event()
+        # held while renewing, so that once stop() returns no renewal can touch the job's
+        # keys again (RQ deletes them as the job ends)
+        self._renewing = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{job.id}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._renewing:
+            self._stopped.set()
+
+    def join(self) -> None:
+        self.stop()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(LEASE_RENEWAL_SECONDS):
+            with self._renewing:
+                if self._stopped.is_set():
+                    return
+                try:
+                    self._worker.renew_lease(self._job)
+                except RedisError as error:  # the next renewal tries again
+                    log.warning("could not renew the lease of job %s: %s", self._job.id, error)
 
 
 class BatchWorker(SimpleWorker):
-    """An in-process RQ worker whose job leases lapse soon after the job's timeout."""
+    """An in-process RQ worker whose running job holds a short, renewed lease."""
+
+    _lease: LeaseRenewal | None = None
 
     def get_heartbeat_ttl(self, job: Job) -> int:
-        if job.timeout is None or job.timeout < 0:
-            return int(super().get_heartbeat_ttl(job))
-        return int(job.timeout) + LEASE_MARGIN_SECONDS
+        return LEASE_SECONDS
+
+    def renew_lease(self, job: Job) -> None:
+        """Extend the lease of ``job``, which this worker is running, and the worker's own."""
+        execution = self.execution
+        if execution is None:
+            return
+        with self.connection.pipeline() as pipe:
+            self.heartbeat(self.job_monitoring_interval + 60, pipeline=pipe)
+            execution.heartbeat(job.started_job_registry, LEASE_SECONDS, pipeline=pipe)
+            pipe.execute()
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        self._lease = LeaseRenewal(self, job)
+        self._lease.start()
+        try:
+            super().execute_job(job, queue)
+        finally:
+            self._lease.join()
+            self._lease = None
+
+    # The lease ends before RQ records the outcome and removes the job's keys.
+    def handle_job_success(self, job: Job, queue: Queue, *args: Any, **kwargs: Any) -> None:
+        if self._lease is not None:
+            self._lease.stop()
+        super().handle_job_success(job, queue, *args, **kwargs)
+
+    def handle_job_failure(self, job: Job, queue: Queue, *args: Any, **kwargs: Any) -> None:
+        if self._lease is not None:
+            self._lease.stop()
+        super().handle_job_failure(job, queue, *args, **kwargs)
 
 
 def build_worker(
@@ -67,5 +140,5 @@ def run_worker(
     Returns whether any job was performed, as :meth:`rq.Worker.work` does.
     """
     worker = build_worker(queue_names, connection, name=name)
-    logging.getLogger(__name__).info("worker %s on queues %s", worker.name, ", ".join(queue_names))
+    log.info("worker %s on queues %s", worker.name, ", ".join(queue_names))
     return bool(worker.work(burst=burst, with_scheduler=True, logging_level=log_level.upper()))
