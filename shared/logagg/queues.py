@@ -16,6 +16,7 @@ import orjson
 from redis import Redis
 from rq import Queue, Retry
 from rq.job import Job
+from rq.registry import ScheduledJobRegistry
 
 
 class JobSerializer:
@@ -47,6 +48,11 @@ RQ_QUEUE_KEY_PREFIX = Queue.redis_queue_namespace_prefix
 def queue_key(name: str) -> str:
     """The Redis key of the list holding ``name``'s waiting jobs, e.g. ``rq:queue:parse``."""
     return f"{RQ_QUEUE_KEY_PREFIX}{name}"
+
+
+def scheduled_key(name: str) -> str:
+    """The Redis sorted set of ``name``'s jobs waiting for a retry, e.g. ``rq:scheduled:parse``."""
+    return ScheduledJobRegistry.key_template.format(name)
 
 
 ContentKind = Literal["text", "ndjson", "json"]

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from logagg.queues import ALL_QUEUES, PARSE, PARSE_JOB, job_queue, queue_key
+from logagg.queues import ALL_QUEUES, PARSE, PARSE_JOB, SHIP_ES, job_queue, queue_key, scheduled_key
 
 from .conftest import WRITER, bearer, login
 
@@ -166,6 +166,21 @@ def test_backlog_past_the_bound_is_429_and_stores_nothing(
     assert refused.get_json()["error"] == "backlog_full"
     assert refused.headers["Retry-After"] == "7"
     assert len(stored(redis)) == 2
+
+
+def test_jobs_waiting_for_a_retry_count_in_the_backlog(
+    app_factory: Callable[..., Flask], redis: fakeredis.FakeRedis
+) -> None:
+    # A sink that is down sends its jobs to RQ's scheduled registry, out of the queue.
+    app = app_factory(LOGAGG_MAX_BACKLOG="2")
+    client = app.test_client()
+    token = login(client, *WRITER)["access"]
+    redis.zadd(scheduled_key(SHIP_ES), {"ship-es-a": 1.0, "ship-es-b": 2.0})
+    refused = post(client, token, "held back")
+    assert refused.status_code == 429
+    assert stored(redis) == []
+    redis.zrem(scheduled_key(SHIP_ES), "ship-es-a")
+    assert post(client, token, "let in").status_code == 202
 
 
 def test_redis_down_is_503_never_202(

@@ -7,14 +7,20 @@ from collections.abc import Sequence
 from redis import Redis
 from redis.client import Pipeline
 
-from logagg.queues import ALL_QUEUES, PARSE_JOB, RawBatch, enqueue, queue_key
+from logagg.queues import ALL_QUEUES, PARSE_JOB, RawBatch, enqueue, queue_key, scheduled_key
 from logagg.receipts import record_received
 
 
 def queue_backlog(pipe: Pipeline) -> None:
-    """Queue one ``LLEN`` per pipeline queue on ``pipe``; sum the replies for the backlog."""
+    """Queue the backlog's parts on ``pipe``; sum the replies for the backlog.
+
+    The backlog is every batch job the pipeline still has to run: waiting in a queue, or
+    waiting for a retry after a failure (a sink that is down moves its jobs there, and
+    they must hold intake back as much as waiting ones).
+    """
     for name in ALL_QUEUES:
         pipe.llen(queue_key(name))
+        pipe.zcard(scheduled_key(name))
 
 
 def store_batches(redis: Redis, batches: Sequence[RawBatch], receipt_ttl: float) -> None:
