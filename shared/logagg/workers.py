@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import threading
 from collections.abc import Sequence
+from types import FrameType
 from typing import Any
 
 from redis import Redis, RedisError
@@ -77,6 +79,11 @@ class BatchWorker(SimpleWorker):
     """An in-process RQ worker whose running job holds a short, renewed lease."""
 
     _lease: LeaseRenewal | None = None
+    stop_requested = False  # by SIGTERM or Ctrl-C, as opposed to a loop ended by an error
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stop_requested = True
+        super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
 
     def get_heartbeat_ttl(self, job: Job) -> int:
         return LEASE_SECONDS
@@ -137,8 +144,50 @@ def run_worker(
 ) -> bool:
     """Work ``queue_names`` until stopped (or until empty with ``burst``).
 
+    RQ's work loop ends when Redis goes away under it; this waits for Redis to answer
+    again and starts a new loop, so a restarted Redis needs no restarted workers.
     Returns whether any job was performed, as :meth:`rq.Worker.work` does.
     """
-    worker = build_worker(queue_names, connection, name=name)
-    log.info("worker %s on queues %s", worker.name, ", ".join(queue_names))
-    return bool(worker.work(burst=burst, with_scheduler=True, logging_level=log_level.upper()))
+    worked = False
+    incarnation = 0
+    while True:
+        worker = build_worker(queue_names, connection, name=_incarnation_name(name, incarnation))
+        log.info("worker %s on queues %s", worker.name, ", ".join(queue_names))
+        try:
+            worked = worker.work(burst=burst, with_scheduler=True, logging_level=log_level.upper())
+        except RedisError as error:  # registering or tearing down without Redis
+            log.warning("worker %s lost Redis: %s", worker.name, error)
+        if burst or worker.stop_requested or not _wait_for_redis(connection):
+            return worked
+        incarnation += 1
+
+
+def _incarnation_name(name: str | None, incarnation: int) -> str | None:
+    # A worker that could not tear down leaves its name registered for a while.
+    if incarnation == 0:
+        return name
+    base = name or f"{socket.gethostname()}.{os.getpid()}"
+    return f"{base}.{incarnation}"
+
+
+def _wait_for_redis(connection: Redis) -> bool:
+    """Wait until Redis answers (``True``) or SIGTERM/SIGINT arrives (``False``)."""
+    stopping = threading.Event()
+    previous = {
+        signum: signal.signal(signum, lambda *_: stopping.set())
+        for signum in (signal.SIGTERM, signal.SIGINT)
+    }
+    try:
+        delay = 1.0
+        while not stopping.wait(delay):
+            try:
+                connection.ping()
+            except RedisError as error:
+                log.warning("waiting for Redis: %s", error)
+                delay = min(delay * 2, 10.0)
+            else:
+                return True
+        return False
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
