@@ -101,12 +101,15 @@ class JobSpec:
         return f"{self.queue}-{batch_id}"
 
 
-PARSE_JOB = JobSpec(PARSE, "logagg.parser.jobs.parse_batch", 60, (1, 5, 15, 30, 60))
+# The first retry is at once: a job abandoned by a killed worker, or one that met a blip,
+# has no reason to wait, and an immediate retry goes straight back to the queue instead
+# of through RQ's scheduler, whose lock may have died with the worker for a minute.
+PARSE_JOB = JobSpec(PARSE, "logagg.parser.jobs.parse_batch", 60, (0, 5, 15, 30, 60))
 SHIP_ES_JOB = JobSpec(
-    SHIP_ES, "logagg.shipper.jobs.ship_to_elasticsearch", 120, (2, 5, 15, 30, 60, 120, 300)
+    SHIP_ES, "logagg.shipper.jobs.ship_to_elasticsearch", 120, (0, 5, 15, 30, 60, 120, 300)
 )
 SHIP_S3_JOB = JobSpec(
-    SHIP_S3, "logagg.shipper.jobs.ship_to_archive", 120, (2, 5, 15, 30, 60, 120, 300)
+    SHIP_S3, "logagg.shipper.jobs.ship_to_archive", 120, (0, 5, 15, 30, 60, 120, 300)
 )
 
 
