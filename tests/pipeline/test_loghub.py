@@ -11,7 +11,8 @@ from collections import Counter
 
 import pytest
 
-from .conftest import Pipeline, PostedSample
+from .conftest import PostedSample
+from .stack import Pipeline
 
 pytestmark = pytest.mark.integration
 

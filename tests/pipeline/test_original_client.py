@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from .api import login, post_log, register
-from .conftest import WRITER_PASSWORD, Pipeline
+from .stack import WRITER_PASSWORD, Pipeline
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from .api import bearer, call, login
-from .conftest import WRITER_PASSWORD, Pipeline, PostedSample
+from .conftest import PostedSample
+from .stack import WRITER_PASSWORD, Pipeline
 
 pytestmark = pytest.mark.integration
 
