@@ -10,12 +10,13 @@ PACKAGES := -p logagg -p logagg.ingest -p logagg.parser -p logagg.shipper
 KUSTOMIZE_VERSION := v5.5.0
 KUSTOMIZE := .cache/bin/kustomize
 
-.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration run clean bench-parser bench-ingest bench-shipper
+.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration test-faults run clean bench-parser bench-ingest bench-shipper
 
 help:
 	@echo "make run         set up and run the whole pipeline on this machine (Ctrl-C stops it)"
 	@echo "make test        set up (venv, packages, Elasticsearch) and run every check and test"
 	@echo "make test-unit   the unit tests only (no servers)"
+	@echo "make test-faults the fault scenarios only (kills, outages, overload), with their figures"
 	@echo "make lint | typecheck | install | elasticsearch | clean"
 	@echo "make bench-ingest  ingest load: lines/s in batches, one-line requests/s, latency, RSS (QUICK=1: short)"
 	@echo "make bench-parser  parser throughput: pure library and a real RQ worker (QUICK=1: short)"
@@ -59,6 +60,10 @@ test-unit: install
 
 test-integration: install elasticsearch
 	$(BIN)/pytest -m integration
+
+# The fault scenarios alone (they are part of `make test`), with their figures at the end.
+test-faults: install elasticsearch
+	$(BIN)/pytest tests/pipeline/test_faults.py
 
 run: install
 	@$(MAKE) --no-print-directory elasticsearch \
