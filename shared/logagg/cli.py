@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "parser": ("logagg.parser.__main__", "a parser worker on the `parse` queue"),
     "shipper": ("logagg.shipper.__main__", "a shipper worker (`es` or `s3` sink)"),
     "dlq": ("logagg.shipper.dlq_cli", "the shipper's dead letters: list, count, replay, purge"),
+    "status": ("logagg.status", "queue depths, workers, retries, failures and dead letters"),
     "search": ("logagg.search", "search the indexed events, newest first"),
     "kibana": ("logagg.kibana", "import the Kibana data view, searches and dashboard"),
 }
