@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dlq": ("logagg.shipper.dlq_cli", "the shipper's dead letters: list, stats, replay, purge"),
     "replay": ("logagg.shipper.replay_cli", "re-ship archived events of a window to Elasticsearch"),
     "status": ("logagg.status", "queue depths, workers, retries, failures and dead letters"),
+    "users": ("logagg.users", "add, list, re-password or delete ingest users (over HTTP)"),
     "search": ("logagg.search", "search the indexed events, newest first"),
     "kibana": ("logagg.kibana", "import the Kibana data view, searches and dashboard"),
 }

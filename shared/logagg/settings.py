@@ -429,3 +429,22 @@ class LoggingSettings(SettingsBase):
             ),
             json=read.choice("LOGAGG_LOG_FORMAT", "text", ("text", "json")) == "json",
         )
+
+
+@dataclasses.dataclass(frozen=True, slots=True, repr=False)
+class IngestClientSettings(SettingsBase):
+    """How an operator command reaches the running ingest service, and as whom."""
+
+    url: str
+    admin_username: str
+    admin_password: Secret | None
+    timeout: float
+
+    @classmethod
+    def read(cls, read: EnvReader) -> Self:
+        return cls(
+            url=(read.url("LOGAGG_URL", "http://127.0.0.1:3001") or "").rstrip("/"),
+            admin_username=read.text("LOGAGG_ADMIN_USERNAME", "admin"),
+            admin_password=read.secret("LOGAGG_ADMIN_PASSWORD"),
+            timeout=read.duration("LOGAGG_CLIENT_TIMEOUT", 30.0, minimum=0.1),
+        )
