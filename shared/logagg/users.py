@@ -58,16 +58,36 @@ def _parser() -> argparse.ArgumentParser:
             "--password", help="the new password (visible to other local users: avoid)"
         )
 
-    add = commands.add_parser("add", help="create a user (409 if the name exists)")
+    def sub(name: str, help_text: str, examples: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=f"examples:\n{examples}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    add = sub(
+        "add",
+        "create a user (409 if the name exists in any letter case)",
+        "  logagg users add checkout\n"
+        "  printf '%s\\n' \"$PASSWORD\" | logagg users add checkout --password-stdin\n"
+        "  logagg users add alice --role admin",
+    )
     add.add_argument("username")
     add.add_argument("--role", choices=ROLES, default="writer", help="default: writer")
     with_password(add)
-    listing = commands.add_parser("list", help="every user and role")
+    listing = sub("list", "every user and role", "  logagg users list\n  logagg users list --json")
     listing.add_argument("--json", action="store_true", help="the users as one JSON array")
-    passwd = commands.add_parser("passwd", help="set a user's password; older tokens stop")
+    passwd = sub(
+        "passwd",
+        "set a user's password; the user's older tokens stop working",
+        "  logagg users passwd checkout\n"
+        "  LOGAGG_ADMIN_USERNAME=checkout logagg users passwd checkout   (its own)",
+    )
     passwd.add_argument("username")
     with_password(passwd)
-    delete = commands.add_parser("delete", help="delete a user (never the last admin)")
+    delete = sub("delete", "delete a user (never the last admin)", "  logagg users delete checkout")
     delete.add_argument("username")
     return parser
 

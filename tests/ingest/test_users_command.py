@@ -203,3 +203,7 @@ def test_help_shows_examples_and_the_risk_of_password(capsys: pytest.CaptureFixt
     assert "examples:\n  logagg users list" in out
     assert "--password-stdin" in out
     assert "shows in `ps`" in out
+    for command in ("add", "list", "passwd", "delete"):
+        with pytest.raises(SystemExit):
+            users.main([command, "--help"])
+        assert f"examples:\n  logagg users {command}" in capsys.readouterr().out, command
