@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for every LogAggregator service; the command chooses which one runs:
 #   docker run IMAGE ingest | parser | shipper es | shipper s3 | shipper install-templates
-#   docker run IMAGE kibana import
+#   docker run IMAGE kibana import | dashboard
 ARG PYTHON_IMAGE=python:3.13.5-slim-bookworm
 
 # -- build: compilers are here only, in case a dependency has no wheel for this platform --
@@ -16,9 +16,10 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 
-# Dependencies in their own layer: it is rebuilt only when pyproject.toml changes.
+# Dependencies in their own layer: it is rebuilt only when pyproject.toml changes. The
+# `dashboard` extra (rq-dashboard, for `logagg dashboard`) is in the image too.
 COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
+RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; print('\n'.join(p['dependencies'] + p['optional-dependencies']['dashboard']))" > requirements.txt \
  && pip install -r requirements.txt
 
 # The project itself, without touching the dependency layer.

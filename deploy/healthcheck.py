@@ -7,6 +7,8 @@ is right whichever service the container runs.
 - ingest: ``GET /healthz`` on ``LOGAGG_INGEST_PORT`` answers 200.
 - worker (parser, shipper): an RQ worker started in this container is registered in
   Redis; its registration expires when the worker stops sending heartbeats.
+- dashboard (``logagg dashboard``): ``GET /healthz`` on ``LOGAGG_DASHBOARD_PORT`` answers
+  200 (it does while Redis answers).
 
 Exit status 0 means healthy, 1 unhealthy, as Docker and Kubernetes exec probes expect.
 """
@@ -21,6 +23,8 @@ from collections.abc import Iterable, Mapping
 
 INGEST = "ingest"
 WORKER = "worker"
+DASHBOARD = "dashboard"
+ROLES = (INGEST, WORKER, DASHBOARD)
 
 
 def detect_role(cmdline: bytes) -> str:
@@ -28,6 +32,8 @@ def detect_role(cmdline: bytes) -> str:
     args = [arg for arg in cmdline.decode("utf-8", "replace").split("\0") if arg]
     if any(arg in ("parser", "shipper") for arg in args):
         return WORKER
+    if DASHBOARD in args:
+        return DASHBOARD
     return INGEST
 
 
@@ -37,14 +43,20 @@ def ingest_url(env: Mapping[str, str]) -> str:
     return f"http://127.0.0.1:{port}/healthz"
 
 
+def dashboard_url(env: Mapping[str, str]) -> str:
+    """The health URL of the dashboard process in this container."""
+    port = env.get("LOGAGG_DASHBOARD_PORT", "").strip() or "9181"
+    return f"http://127.0.0.1:{port}/healthz"
+
+
 def worker_registered(worker_hostnames: Iterable[str | None], hostname: str) -> bool:
     """Whether one of the live workers runs on ``hostname`` (this container)."""
     return hostname in worker_hostnames
 
 
-def check_ingest(env: Mapping[str, str]) -> bool:
+def check_http(url: str) -> bool:
     try:
-        with urllib.request.urlopen(ingest_url(env), timeout=4) as response:
+        with urllib.request.urlopen(url, timeout=4) as response:
             return bool(response.status == 200)
     except OSError:
         return False
@@ -75,10 +87,15 @@ def main(argv: list[str]) -> int:
                 role = detect_role(cmdline.read())
         except OSError:
             role = INGEST
-    if role not in (INGEST, WORKER):
-        print(f"usage: healthcheck.py [{INGEST}|{WORKER}]", file=sys.stderr)
+    if role not in ROLES:
+        print(f"usage: healthcheck.py [{'|'.join(ROLES)}]", file=sys.stderr)
         return 2
-    healthy = check_ingest(os.environ) if role == INGEST else check_worker(os.environ)
+    if role == WORKER:
+        healthy = check_worker(os.environ)
+    else:
+        healthy = check_http(
+            ingest_url(os.environ) if role == INGEST else dashboard_url(os.environ)
+        )
     return 0 if healthy else 1
 
 

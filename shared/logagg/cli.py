@@ -17,7 +17,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("logagg.ingest.__main__", "the HTTP intake (gunicorn) on LOGAGG_INGEST_PORT"),
     "parser": ("logagg.parser.__main__", "a parser worker on the `parse` queue"),
     "shipper": ("logagg.shipper.__main__", "a shipper worker (`es` or `s3` sink)"),
-    "dlq": ("logagg.shipper.dlq_cli", "the shipper's dead letters: list, count, replay, purge"),
+    "dlq": ("logagg.shipper.dlq_cli", "the shipper's dead letters: list, stats, replay, purge"),
+    "replay": ("logagg.shipper.replay_cli", "re-ship archived events of a window to Elasticsearch"),
+    "status": ("logagg.status", "queue depths, workers, retries, failures and dead letters"),
+    "users": ("logagg.users", "add, list, re-password or delete ingest users (over HTTP)"),
+    "dashboard": ("logagg.dashboard", "RQ's web view of the queues, workers and jobs"),
     "search": ("logagg.search", "search the indexed events, newest first"),
     "kibana": ("logagg.kibana", "import the Kibana data view, searches and dashboard"),
 }

@@ -13,29 +13,17 @@ import os
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from elasticsearch import ApiError, TransportError
 
 from logagg.elasticsearch_client import connect_elasticsearch
 from logagg.errors import SettingsError
-from logagg.settings import ElasticsearchSettings, parse_duration
+from logagg.settings import ElasticsearchSettings
+from logagg.utc import parse_time
 
 DEFAULT_INDEX = "logs-*"
-
-
-def parse_time(text: str, now: datetime) -> datetime:
-    """An absolute ISO 8601 time, or a duration back from ``now`` (``15m``, ``2h``, ``7d``)."""
-    try:
-        return now - timedelta(seconds=parse_duration(text))
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"not a time: {text!r} (use e.g. 15m, 2h, 2025-04-18T10:00:00Z)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def build_query(

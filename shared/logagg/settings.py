@@ -429,3 +429,50 @@ class LoggingSettings(SettingsBase):
             ),
             json=read.choice("LOGAGG_LOG_FORMAT", "text", ("text", "json")) == "json",
         )
+
+
+@dataclasses.dataclass(frozen=True, slots=True, repr=False)
+class IngestClientSettings(SettingsBase):
+    """How an operator command reaches the running ingest service, and as whom."""
+
+    url: str
+    admin_username: str
+    admin_password: Secret | None
+    timeout: float
+
+    @classmethod
+    def read(cls, read: EnvReader) -> Self:
+        return cls(
+            url=(read.url("LOGAGG_URL", "http://127.0.0.1:3001") or "").rstrip("/"),
+            admin_username=read.text("LOGAGG_ADMIN_USERNAME", "admin"),
+            admin_password=read.secret("LOGAGG_ADMIN_PASSWORD"),
+            timeout=read.duration("LOGAGG_CLIENT_TIMEOUT", 30.0, minimum=0.1),
+        )
+
+
+@dataclasses.dataclass(frozen=True, slots=True, repr=False)
+class DashboardSettings(SettingsBase):
+    """``logagg dashboard``: where RQ's web view listens, and who may open it."""
+
+    host: str
+    port: int
+    username: str | None
+    password: Secret | None
+    allow_delete: bool
+
+    @classmethod
+    def read(cls, read: EnvReader) -> Self:
+        settings = cls(
+            host=read.text("LOGAGG_DASHBOARD_HOST", "127.0.0.1"),
+            port=read.integer("LOGAGG_DASHBOARD_PORT", 9181, minimum=1, maximum=65535),
+            username=read.optional_text("LOGAGG_DASHBOARD_USERNAME"),
+            password=read.secret("LOGAGG_DASHBOARD_PASSWORD"),
+            allow_delete=read.boolean("LOGAGG_DASHBOARD_ALLOW_DELETE", False),
+        )
+        if settings.username and not settings.password:
+            read.problems.append("LOGAGG_DASHBOARD_PASSWORD: is required with a user name")
+        elif settings.password and not settings.username:
+            read.problems.append("LOGAGG_DASHBOARD_USERNAME: is required with a password")
+        elif settings.password and len(settings.password.reveal()) < 12:
+            read.problems.append("LOGAGG_DASHBOARD_PASSWORD: at least 12 characters")
+        return settings

@@ -55,9 +55,14 @@ def compose_binary() -> Path:
     return binary
 
 
-def compose_config(env_file: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    """``docker-compose config`` on the project's compose file, independent of this shell."""
+def compose_config(
+    env_file: Path, *extra: str, profiles: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """``docker-compose config`` on the project's compose file, independent of this shell
+    (with the services of ``profiles`` too)."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": tempfile.gettempdir()}
+    if profiles:
+        env["COMPOSE_PROFILES"] = ",".join(profiles)
     return subprocess.run(
         [
             str(compose_binary()),
@@ -97,6 +102,15 @@ def overlay() -> list[dict[str, Any]]:
 @pytest.fixture(scope="session")
 def compose_project() -> dict[str, Any]:
     result = compose_config(REPO / ".env.example", "--format", "json")
+    assert result.returncode == 0, f"docker-compose config refused the file:\n{result.stderr}"
+    project: dict[str, Any] = json.loads(result.stdout)
+    return project
+
+
+@pytest.fixture(scope="session")
+def compose_project_with_dashboard() -> dict[str, Any]:
+    """The compose project with the optional profile ``dashboard`` on."""
+    result = compose_config(REPO / ".env.example", "--format", "json", profiles=("dashboard",))
     assert result.returncode == 0, f"docker-compose config refused the file:\n{result.stderr}"
     project: dict[str, Any] = json.loads(result.stdout)
     return project

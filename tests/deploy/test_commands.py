@@ -78,3 +78,19 @@ def test_every_command_is_accepted(source: str, compose_project: dict[str, Any])
 
 def test_an_unknown_command_is_refused() -> None:
     assert accepted(["shipper", "install-everything"]).returncode != 0
+
+
+def test_the_optional_dashboard_command_is_accepted(
+    compose_project_with_dashboard: dict[str, Any],
+) -> None:
+    dashboard = compose_project_with_dashboard["services"]["rq-dashboard"]
+    overlay = [
+        container["args"]
+        for obj in render(KUBE / "overlays" / "example")
+        if obj["kind"] == "Deployment" and obj["metadata"]["name"] == "rq-dashboard"
+        for container in obj["spec"]["template"]["spec"]["containers"]
+    ]
+    assert overlay == [dashboard["command"]] == [["dashboard"]]
+    result = accepted(["dashboard"])
+    assert result.returncode == 0, result.stderr
+    assert "rq-dashboard" in result.stdout

@@ -22,6 +22,7 @@ SECRETS = (
     "KIBANA_ENCRYPTION_KEY",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
+    "LOGAGG_DASHBOARD_PASSWORD",
 )
 
 
@@ -234,3 +235,50 @@ def test_env_example_names_every_variable_and_no_real_secret() -> None:
     assert referenced == set(example), referenced ^ set(example)
     for name in SECRETS:
         assert example[name] == "CHANGE-ME", name
+
+
+# -- the optional RQ dashboard ------------------------------------------------------------
+
+
+def test_the_dashboard_runs_only_with_its_profile(
+    compose_project: dict[str, Any], compose_project_with_dashboard: dict[str, Any]
+) -> None:
+    assert "rq-dashboard" not in services(compose_project)
+    with_dashboard = services(compose_project_with_dashboard)
+    assert set(with_dashboard) == set(services(compose_project)) | {"rq-dashboard"}
+    assert with_dashboard["rq-dashboard"]["profiles"] == ["dashboard"]
+
+
+def test_without_the_profile_the_dashboard_password_is_not_asked(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "\n".join(f"{k}={v}" for k, v in env_example().items() if k != "LOGAGG_DASHBOARD_PASSWORD")
+    )
+    assert compose_config(env_file, "--quiet").returncode == 0
+
+
+def test_the_dashboard_is_the_project_image_on_loopback_with_a_health_check(
+    compose_project_with_dashboard: dict[str, Any],
+) -> None:
+    all_services = services(compose_project_with_dashboard)
+    dashboard = all_services["rq-dashboard"]
+    assert dashboard["image"] == all_services["ingest"]["image"]
+    assert dashboard["build"]["context"] == str(REPO)
+    assert dashboard["command"] == ["dashboard"]
+    (port,) = dashboard["ports"]
+    assert (port["host_ip"], port["published"], port["target"]) == ("127.0.0.1", "9181", 9181)
+    env = dashboard["environment"]
+    assert env["LOGAGG_DASHBOARD_PORT"] == "9181"
+    assert env["LOGAGG_DASHBOARD_HOST"] == "0.0.0.0"
+    assert env["REDIS_URL"] == all_services["parser"]["environment"]["REDIS_URL"]
+    assert env["LOGAGG_DASHBOARD_PASSWORD"] == env_example()["LOGAGG_DASHBOARD_PASSWORD"]
+    for secret in ("LOGAGG_JWT_SECRET", "AWS_SECRET_ACCESS_KEY", "ELASTICSEARCH_PASSWORD"):
+        assert secret not in env
+    assert dashboard["depends_on"] == {"redis": {"condition": "service_healthy", "required": True}}
+    assert dashboard["healthcheck"]["test"] == [
+        "CMD",
+        "python",
+        "/app/healthcheck.py",
+        "dashboard",
+    ]
+    assert dashboard["restart"] == "unless-stopped"

@@ -106,6 +106,8 @@ def test_dependencies_are_installed_in_their_own_layer() -> None:
     assert copies[0] < deps < code
     project = next(i for i, (kw, args) in enumerate(order) if "pip install --no-deps" in args)
     assert project > code
+    # the optional dashboard extra is in the image (`logagg dashboard`)
+    assert "['optional-dependencies']['dashboard']" in order[deps][1]
 
 
 def test_one_image_many_commands_with_a_health_check() -> None:
@@ -225,6 +227,10 @@ def test_health_check_picks_the_role_from_the_container_command() -> None:
     assert check.detect_role(gunicorn) == "ingest"
     assert check.detect_role(b"python\0/opt/venv/bin/logagg\0parser\0") == "worker"
     assert check.detect_role(b"python\0/opt/venv/bin/logagg\0shipper\0es\0") == "worker"
+    assert check.detect_role(b"python\0/opt/venv/bin/logagg\0dashboard\0") == "dashboard"
+    assert check.dashboard_url({"LOGAGG_DASHBOARD_PORT": "9999"}) == (
+        "http://127.0.0.1:9999/healthz"
+    )
 
 
 def test_health_check_targets() -> None:

@@ -197,7 +197,11 @@ def test_custom_resources_have_the_operators_shape(rendered: list[dict[str, Any]
 
 def test_secret_template_is_valid_and_holds_placeholders_only() -> None:
     secrets = list(yaml.safe_load_all((KUBE / "secrets.example.yaml").read_text()))
-    assert {s["metadata"]["name"] for s in secrets} == {"logagg-auth", "logagg-s3"}
+    assert {s["metadata"]["name"] for s in secrets} == {
+        "logagg-auth",
+        "logagg-s3",
+        "logagg-dashboard",
+    }
     for secret in secrets:
         kubernetes_validate.validate(secret, KUBERNETES_VERSION, strict=True)
         assert "data" not in secret
@@ -507,3 +511,47 @@ def test_every_configured_variable_is_one_the_code_reads(rendered: list[dict[str
     for config in of_kind(rendered, "ConfigMap"):
         for name in config["data"]:
             assert f'"{name}"' in sources, f"{name} is read by no module"
+
+
+# -- the optional RQ dashboard component --------------------------------------------------
+
+
+def test_the_dashboard_is_an_optional_component_the_example_overlay_uses(
+    base: list[dict[str, Any]], overlay: list[dict[str, Any]]
+) -> None:
+    assert [o for o in base if o["metadata"]["name"] == "rq-dashboard"] == []
+    component = yaml.safe_load(
+        (KUBE / "components" / "rq-dashboard" / "kustomization.yaml").read_text()
+    )
+    assert component["kind"] == "Component"
+    example = yaml.safe_load((KUBE / "overlays" / "example" / "kustomization.yaml").read_text())
+    assert "../../components/rq-dashboard" in example["components"]
+    assert find(overlay, "Deployment", "rq-dashboard")
+    assert find(overlay, "Service", "rq-dashboard")
+
+
+def test_the_dashboard_serves_on_its_port_with_probes_and_credentials(
+    overlay: list[dict[str, Any]],
+) -> None:
+    deployment = find(overlay, "Deployment", "rq-dashboard")
+    service = find(overlay, "Service", "rq-dashboard")
+    redis_service = find(overlay, "Service", "redis")
+    for obj in (deployment, service):
+        assert obj["metadata"]["namespace"] == redis_service["metadata"]["namespace"]
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert labels[PART_OF] == "logagg", "the Redis NetworkPolicy admits part-of logagg only"
+    assert selects(service["spec"]["selector"], labels)
+    assert service["spec"].get("type", "ClusterIP") == "ClusterIP"
+    (container,) = pod_spec(deployment)["containers"]
+    assert container["args"] == ["dashboard"]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    env = env_of(container, overlay)
+    assert ports == {"http": int(env["LOGAGG_DASHBOARD_PORT"])}
+    assert env["LOGAGG_DASHBOARD_HOST"] == "0.0.0.0"
+    assert env["REDIS_URL"] == "redis://redis:6379/0"
+    for name in ("LOGAGG_DASHBOARD_USERNAME", "LOGAGG_DASHBOARD_PASSWORD"):
+        assert env[name] == {"secretKeyRef": {"name": "logagg-dashboard", "key": name}}
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/healthz", "port": "http"}
+    (port,) = service["spec"]["ports"]
+    assert port["targetPort"] == "http"

@@ -6,6 +6,7 @@ from logagg.errors import SettingsError
 from logagg.settings import (
     ElasticsearchSettings,
     EnvReader,
+    IngestClientSettings,
     LoggingSettings,
     RedisSettings,
     S3Settings,
@@ -173,3 +174,19 @@ def test_secret_equality_and_truth() -> None:
     assert Secret("a") == Secret("a")
     assert Secret("a") != Secret("b")
     assert not Secret("")
+
+
+def test_operator_commands_reach_the_local_ingest_as_admin_by_default() -> None:
+    settings = IngestClientSettings.from_env({})
+    assert (settings.url, settings.admin_username, settings.admin_password) == (
+        "http://127.0.0.1:3001",
+        "admin",
+        None,
+    )
+    settings = IngestClientSettings.from_env(
+        {"LOGAGG_URL": "https://logs.example.com/", "LOGAGG_ADMIN_PASSWORD": "s3cret-s3cret"}
+    )
+    assert settings.url == "https://logs.example.com"
+    assert "s3cret" not in repr(settings)
+    with pytest.raises(SettingsError, match="LOGAGG_URL: scheme must be one of http, https"):
+        IngestClientSettings.from_env({"LOGAGG_URL": "redis://x"})

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import io
+import json
 
+import pytest
+from redis import Redis
+
+from logagg.queues import SHIP_ES, job_queue
+from logagg.shipper import dlq_cli
 from logagg.shipper.deadletter import DeadLetter, DeadLetterStore
 from logagg.shipper.dlq_cli import _parser, run
 
@@ -44,14 +50,50 @@ def test_list_shows_reasons_and_details(deadletters: DeadLetterStore) -> None:
     assert "s3:SlowDown" not in text
 
 
-def test_count_groups_by_reason(deadletters: DeadLetterStore) -> None:
+@pytest.mark.parametrize("command", ["stats", "count"])
+def test_stats_groups_by_reason(deadletters: DeadLetterStore, command: str) -> None:
     fill(deadletters)
-    code, text = cli(deadletters, "count")
+    code, text = cli(deadletters, command)
     assert code == 0
     lines = text.splitlines()
     assert lines[0].split() == ["2", "elasticsearch", "document_parsing_exception"]
     assert lines[1].split() == ["1", "elasticsearch", "s3:SlowDown"]
     assert lines[2].split()[:2] == ["3", "total"]
+
+
+def test_stats_as_json_counts_by_sink_and_reason_and_the_dropped(fake_redis: Redis) -> None:
+    store = DeadLetterStore(fake_redis, max_entries=2)
+    fill(store)  # three entries: the oldest is dropped over the cap
+    code, text = cli(store, "stats", "--json")
+    assert code == 0
+    assert json.loads(text) == {
+        "total": 2,
+        "by_sink": {"elasticsearch": {"document_parsing_exception": 1, "s3:SlowDown": 1}},
+        "dropped_over_cap": 1,
+    }
+    code, text = cli(store, "stats", "--json", "--reason", "s3:SlowDown")
+    assert json.loads(text)["total"] == 1
+
+
+def test_help_shows_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["--help"], ["stats", "--help"], ["replay", "--help"], ["purge", "--help"]):
+        with pytest.raises(SystemExit) as exited:
+            _parser().parse_args(argv)
+        assert exited.value.code == 0
+        out = capsys.readouterr().out
+        assert "examples:\n  logagg dlq " in out, argv
+
+
+def test_bad_settings_are_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("REDIS_URL", "http://not-redis")
+    monkeypatch.setenv("LOGAGG_DLQ_MAX_ENTRIES", "many")
+    assert dlq_cli.main(["stats"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("logagg dlq: invalid settings: REDIS_URL: scheme must be one of")
+    assert "LOGAGG_DLQ_MAX_ENTRIES: not an integer" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_purge_needs_yes(deadletters: DeadLetterStore) -> None:
@@ -68,3 +110,6 @@ def test_replay_reports_the_events(deadletters: DeadLetterStore) -> None:
     code, text = cli(deadletters, "replay", "--id", "elasticsearch:b-1")
     assert (code, text.strip()) == (0, "re-enqueued 1 event(s)")
     assert len(deadletters) == 2
+    (job,) = job_queue(SHIP_ES, deadletters.redis).get_jobs()
+    assert job.args[0]["batch_id"] == "b"
+    assert [event["event"]["id"] for event in job.args[0]["events"]] == ["b-1"]

@@ -7,8 +7,8 @@ and rejected again overwrites its entry instead of adding a second one.
 
 The store is bounded: past ``max_entries`` the oldest entries are dropped and counted.
 
-Keys: ``logagg:dlq:entries`` (hash id -> JSON), ``logagg:dlq:order`` (sorted set id ->
-time in ms), ``logagg:dlq:dropped`` (counter).
+Keys (named in :mod:`logagg.deadletter_keys`): ``logagg:dlq:entries`` (hash id -> JSON),
+``logagg:dlq:order`` (sorted set id -> time in ms), ``logagg:dlq:dropped`` (counter).
 """
 
 from __future__ import annotations
@@ -23,16 +23,13 @@ from typing import Any, Literal
 
 from redis import Redis
 
+from logagg.deadletter_keys import DROPPED_KEY, ENTRIES_KEY, ORDER_KEY
 from logagg.queues import SHIP_ES_JOB, SHIP_S3_JOB, JobSpec, ParsedBatch, enqueue
 from logagg.utc import utc_millis
 
 Sink = Literal["elasticsearch", "archive"]
 SINKS: tuple[Sink, ...] = ("elasticsearch", "archive")
 SINK_JOBS: dict[str, JobSpec] = {"elasticsearch": SHIP_ES_JOB, "archive": SHIP_S3_JOB}
-
-ENTRIES_KEY = "logagg:dlq:entries"
-ORDER_KEY = "logagg:dlq:order"
-DROPPED_KEY = "logagg:dlq:dropped"
 
 
 @dataclass(frozen=True, slots=True)

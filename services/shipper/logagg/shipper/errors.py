@@ -45,3 +45,7 @@ class ArchiveWriteFailed(TransientError):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+
+
+class ArchiveReadFailed(LogaggError):
+    """Listing or reading archive objects failed (replay); the message says where and why."""

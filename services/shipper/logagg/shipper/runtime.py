@@ -14,7 +14,6 @@ from redis import Redis
 from logagg.elasticsearch_client import connect_elasticsearch
 from logagg.s3_client import connect_s3
 from logagg.shipper.archive.local import LocalObjectStore
-from logagg.shipper.archive.objects import ObjectStore
 from logagg.shipper.archive.s3 import S3ObjectStore
 from logagg.shipper.archive.sink import ArchiveSink
 from logagg.shipper.deadletter import DeadLetterStore
@@ -75,7 +74,7 @@ class ShipperRuntime:
                 )
             return self._es_sink
 
-    def archive_store(self) -> ObjectStore:
+    def archive_store(self) -> LocalObjectStore | S3ObjectStore:
         target = self.settings.archive
         if target is None:
             raise SinkUnavailable("no archive configured: set S3_BUCKET or LOGAGG_ARCHIVE_URL")

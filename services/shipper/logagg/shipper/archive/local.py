@@ -2,16 +2,18 @@
 
 For machines without S3. Each object is written to a temporary file and renamed over its
 key, so a reader never sees half an object and a retried batch replaces its own file.
+Temporary files start with a dot; listing skips them.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from logagg.shipper.archive.objects import ArchiveObject
-from logagg.shipper.errors import ArchiveWriteFailed, SinkUnavailable
+from logagg.shipper.errors import ArchiveReadFailed, ArchiveWriteFailed, SinkUnavailable
 
 
 class LocalObjectStore:
@@ -29,6 +31,10 @@ class LocalObjectStore:
             raise SinkUnavailable(f"archive folder {self.root} cannot be made: {error}") from error
         if not os.access(self.root, os.W_OK | os.X_OK):
             raise SinkUnavailable(f"archive folder {self.root} is not writable")
+
+    def check_readable(self) -> None:
+        if not self.root.is_dir():
+            raise SinkUnavailable(f"archive folder {self.root} does not exist")
 
     def path_of(self, key: str) -> Path:
         path = (self.root / key).resolve()
@@ -52,3 +58,31 @@ class LocalObjectStore:
                 raise
         except OSError as error:
             raise ArchiveWriteFailed(f"file:{type(error).__name__}", str(error)) from error
+
+    def list_children(self, prefix: str) -> list[str]:
+        folder = self.path_of(prefix) if prefix else self.root
+        try:
+            names = [entry.name for entry in folder.iterdir() if entry.is_dir()]
+        except FileNotFoundError:
+            return []
+        except OSError as error:
+            raise ArchiveReadFailed(f"cannot list {folder}: {error}") from error
+        return sorted(f"{prefix}{name}/" for name in names if not name.startswith("."))
+
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        root = self.root.resolve()
+        folder = self.path_of(prefix) if prefix else root
+        try:
+            paths = sorted(path for path in folder.rglob("*") if path.is_file())
+        except OSError as error:
+            raise ArchiveReadFailed(f"cannot list {folder}: {error}") from error
+        for path in paths:
+            if not path.name.startswith("."):
+                yield path.relative_to(root).as_posix()
+
+    def get(self, key: str) -> bytes:
+        path = self.path_of(key)
+        try:
+            return path.read_bytes()
+        except OSError as error:
+            raise ArchiveReadFailed(f"cannot read {path}: {error}") from error

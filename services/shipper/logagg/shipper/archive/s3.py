@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from logagg.shipper.archive.objects import CONTENT_ENCODING, CONTENT_TYPE, ArchiveObject
-from logagg.shipper.errors import ArchiveWriteFailed, SinkUnavailable
+from logagg.shipper.errors import ArchiveReadFailed, ArchiveWriteFailed, SinkUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -69,3 +70,34 @@ class S3ObjectStore:
             raise ArchiveWriteFailed(f"s3:{code}", str(error)) from error
         except BotoCoreError as error:
             raise ArchiveWriteFailed(f"s3:{type(error).__name__}", str(error)) from error
+
+    def check_readable(self) -> None:
+        self.check()
+
+    def list_children(self, prefix: str) -> list[str]:
+        children: list[str] = []
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix, Delimiter="/"
+            )
+            for page in pages:
+                children += [p["Prefix"] for p in page.get("CommonPrefixes", []) if "Prefix" in p]
+        except (ClientError, BotoCoreError) as error:
+            raise ArchiveReadFailed(f"cannot list s3://{self.bucket}/{prefix}: {error}") from error
+        return sorted(children)
+
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            )
+            for page in pages:
+                yield from (item["Key"] for item in page.get("Contents", []) if "Key" in item)
+        except (ClientError, BotoCoreError) as error:
+            raise ArchiveReadFailed(f"cannot list s3://{self.bucket}/{prefix}: {error}") from error
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except (ClientError, BotoCoreError) as error:
+            raise ArchiveReadFailed(f"cannot read s3://{self.bucket}/{key}: {error}") from error
