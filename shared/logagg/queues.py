@@ -8,6 +8,7 @@ by any future worker.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NotRequired, TypedDict
@@ -113,9 +114,31 @@ SHIP_S3_JOB = JobSpec(
 )
 
 
+class BatchJob(Job):
+    """An RQ job whose stored payload is compressed at zlib's fastest level.
+
+    RQ compresses a job's payload every time it saves the job, at zlib's default level.
+    A parsed batch of 1,000 events is about 640 kB of JSON: level 6 takes 15-16 ms to
+    compress it, level 1 under 7 ms for a result 40% larger (38 kB instead of 27 kB),
+    and the parser stores two such payloads per batch. Any RQ reader decompresses both.
+    """
+
+    def to_dict(self, include_meta: bool = True, include_result: bool = True) -> dict[str, Any]:
+        data = self.data
+        # RQ's own to_dict compresses self.data at the default level: give it nothing to
+        # compress, then put the payload in, compressed fast.
+        self._data = b""
+        try:
+            stored: dict[str, Any] = super().to_dict(include_meta, include_result)
+        finally:
+            self._data = data
+        stored["data"] = zlib.compress(data, 1)
+        return stored
+
+
 def job_queue(name: str, connection: Redis) -> Queue:
-    """The RQ queue ``name`` with the project's JSON serializer."""
-    return Queue(name, connection=connection, serializer=JobSerializer)
+    """The RQ queue ``name`` with the project's JSON serializer and job class."""
+    return Queue(name, connection=connection, serializer=JobSerializer, job_class=BatchJob)
 
 
 def enqueue(
