@@ -48,7 +48,7 @@ REPO = Path(__file__).resolve().parents[2]
 OUTAGE_SECONDS = 30.0
 DRAIN_TIMEOUT = 240.0
 # A small bound, so that an outage of a sink fills the backlog within seconds.
-MAX_BACKLOG = 40
+MAX_BACKLOG = 20
 SERVICE = "faults"
 
 
