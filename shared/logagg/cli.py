@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dlq": ("logagg.shipper.dlq_cli", "the shipper's dead letters: list, count, replay, purge"),
     "search": ("logagg.search", "search the indexed events, newest first"),
     "kibana": ("logagg.kibana", "import the Kibana data view, searches and dashboard"),
+    "ship": ("logagg.client.ship", "send log files to ingest in batches, resumably"),
+    "tail": ("logagg.client.tail", "follow log files across rotation and ship new lines"),
 }
 
 

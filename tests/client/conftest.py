@@ -43,7 +43,8 @@ class Ingest:
         self.url = server.url
 
     def config(self, **changes: Any) -> ClientConfig:
-        return ClientConfig(url=self.url, username=WRITER[0], password=WRITER[1], **changes)
+        settings: dict[str, Any] = {"username": WRITER[0], "password": WRITER[1], **changes}
+        return ClientConfig(url=self.url, **settings)
 
     def jobs(self) -> list[dict[str, Any]]:
         """The payloads of the parse jobs waiting, in queue order."""

@@ -76,8 +76,8 @@ def compress(body: bytes, level: int = 6) -> bytes:
 class Transport:
     """Sends bodies to ``POST /log`` with authentication, compression and retries.
 
-    Thread-safe (one request at a time). ``retries`` counts the calls sent again,
-    ``requests`` every HTTP request made.
+    Thread-safe (one request at a time). ``retries`` counts the calls sent again after a
+    failure, ``requests`` the HTTP requests that got an answer.
     """
 
     def __init__(self, config: ClientConfig, *, rng: random.Random | None = None) -> None:
@@ -227,7 +227,8 @@ class Transport:
             raise AuthenticationError(
                 answer.status, code, f"login as {self.config.username!r} refused: {message}"
             )
-        token = (answer.json() or {}).get("token") if isinstance(answer.json(), dict) else None
+        document = answer.json()
+        token = document.get("token") if isinstance(document, dict) else None
         if not isinstance(token, dict) or not isinstance(token.get("access"), str):
             raise AuthenticationError(answer.status, "", "the login answer holds no token")
         self._access = token["access"]
@@ -268,7 +269,6 @@ class Transport:
         path = self.config.path(route)
         while True:
             connection, reused = self._open()
-            self.requests += 1
             try:
                 connection.request(method, path, body=body, headers=full_headers)
                 response = connection.getresponse()
@@ -281,6 +281,7 @@ class Transport:
             except BaseException:
                 self._drop_connection()
                 raise
+            self.requests += 1
             if response.will_close:
                 self._drop_connection()
             else:
