@@ -220,16 +220,21 @@ class Tailer:
             return False
         for path in self.paths:
             for source in list(self.rotated[path]):
-                if not self._ship(source, stopping=stopping):
-                    return False
-                if source.offset >= source.size():
-                    source.quiet_polls += 1
-                    if source.quiet_polls >= 2 or stopping:
-                        # done with the old file: its writer has moved on
-                        self.rotated[path].remove(source)
-                        source.close()
+                size = source.size()
+                if size == source.last_size:
+                    source.quiet_polls += 1  # its writer has likely moved to the new file
                 else:
                     source.quiet_polls = 0
+                    source.last_size = size
+                if not self._ship(source, stopping=stopping):
+                    return False
+                if source.quiet_polls >= 2 and source.offset >= size:
+                    # read to its end, last line included: let the old file go
+                    self.rotated[path].remove(source)
+                    source.close()
+                    self.store.forget(source.key_path, source.identity)
+            if self.rotated[path] and not stopping:
+                continue  # the new file's lines follow the old file's, in order
             current = self.current[path]
             if current is not None and not self._ship(current, stopping=stopping):
                 return False
