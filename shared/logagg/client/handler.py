@@ -165,7 +165,8 @@ class LogaggHandler(logging.Handler):
         self.offline_backoff_cap = offline_backoff_cap
         self.exit_timeout = exit_timeout
         if spool_dir is _DEFAULT:
-            destination = config.destination if config is not None else "default"
+            known = config if config is not None else getattr(transport, "config", None)
+            destination = known.destination if isinstance(known, ClientConfig) else "default"
             spool_dir = default_spool_directory(destination)
         self.spool = Spool(spool_dir, spool_max_bytes) if spool_dir is not None else None
         if not fields:
@@ -320,8 +321,8 @@ class LogaggHandler(logging.Handler):
 
     def _pump(self, *, force: bool) -> None:
         """Move what is due: the spool and a held batch first (order), then the buffer."""
-        if self._online() and not self._send_backlog():
-            pass
+        if self._online():
+            self._send_backlog()
         while True:
             if self._held is not None:
                 return  # the spool is full and the server away: the buffer waits
