@@ -200,3 +200,21 @@ def test_fields_mode_captures_extras_and_exceptions(make: Any, transport: FakeTr
     assert paid["@timestamp"].endswith("Z")
     assert failed["error.type"] == "ZeroDivisionError"
     assert "division by zero" in failed["error.stack_trace"]
+
+
+def test_a_value_json_cannot_hold_costs_only_its_own_record(
+    make: Any, transport: FakeTransport
+) -> None:
+    handler, logger = make(fields=True, batch_age=60)
+    cycle: dict[str, Any] = {}
+    cycle["self"] = cycle
+    logger.info("before")
+    logger.info("odd", extra={"pair_keys": {(1, 2): "x"}, "cycle": cycle})
+    logger.info("after")
+    assert handler.drain(5)
+
+    before, odd, after = transport.records()
+    assert (before["message"], after["message"]) == ("before", "after")
+    assert isinstance(odd, str)
+    assert "'odd'" in odd
+    assert handler.counters().sent == 3

@@ -115,7 +115,19 @@ def encode_batch(items: list[Any]) -> bytes:
                 if text is None:
                     text = seconds[second] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
                 item["@timestamp"] = f"{text}.{int((stamp - second) * 1000):03d}Z"
-    return json.dumps(items, default=repr, separators=(",", ":")).encode("ascii")
+    try:
+        return json.dumps(items, default=repr, separators=(",", ":")).encode("ascii")
+    except (TypeError, ValueError):
+        # an ``extra=`` value JSON cannot hold (a tuple key, a cycle): only that record
+        # becomes its repr, the rest of the batch goes as it is
+        return ("[" + ",".join(_encode_one(item) for item in items) + "]").encode("ascii")
+
+
+def _encode_one(item: Any) -> str:
+    try:
+        return json.dumps(item, default=repr, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return json.dumps(repr(item))
 
 
 class LogaggHandler(logging.Handler):
