@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -218,3 +219,27 @@ def test_a_value_json_cannot_hold_costs_only_its_own_record(
     assert isinstance(odd, str)
     assert "'odd'" in odd
     assert handler.counters().sent == 3
+
+
+def test_a_forked_child_sends_its_own_records_only(make: Any, transport: FakeTransport) -> None:
+    transport.gate.clear()  # the parent's records stay unsent
+    handler, logger = make(batch_records=1000, batch_age=0.01)
+    logger.info("parent 1")
+    wait_until(lambda: handler.counters().buffered == 0, "the parent's batch in flight", 5)
+    logger.info("parent 2")
+
+    pid = os.fork()
+    if pid == 0:  # the child: exit status 0 only if it sent exactly its own record
+        code = 1
+        try:
+            transport.gate.set()
+            logger.info("child")
+            if handler.drain(5) and [r.rsplit(" ", 1)[1] for r in transport.records()] == ["child"]:
+                code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    transport.gate.set()
+    assert handler.drain(5)
+    assert [r.rsplit(" ", 1)[1] for r in transport.records()] == ["1", "2"]

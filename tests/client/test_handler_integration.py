@@ -6,6 +6,9 @@ import gzip
 import json
 import logging
 import re
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +16,7 @@ import pytest
 
 from logagg.client import LogaggHandler
 
-from .conftest import Ingest, wait_until
+from .conftest import WRITER, Ingest, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -137,3 +140,25 @@ def test_close_spools_what_cannot_be_sent_and_a_new_handler_sends_it(
     wait_until(lambda: second.counters().sent == 20, "the spool of the first handler sent")
     numbers = [int(TEXT_LINE.match(line).group(1)) for line in ingest.lines()]  # type: ignore[union-attr]
     assert numbers == list(range(20))
+
+
+def test_records_are_flushed_at_interpreter_exit(ingest: Ingest, tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        f"""
+        import logging
+        from logagg.client import ClientConfig, LogaggHandler
+        config = ClientConfig({ingest.url!r}, {WRITER[0]!r}, {WRITER[1]!r})
+        logger = logging.getLogger("tests.client.app")
+        logger.setLevel(logging.INFO)
+        logger.addHandler(LogaggHandler(config, spool_dir={str(tmp_path / "spool")!r},
+                                        batch_age=3600))
+        for number in range(40):
+            logger.info("order %d paid", number)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    numbers = [int(TEXT_LINE.match(line).group(1)) for line in ingest.lines()]  # type: ignore[union-attr]
+    assert numbers == list(range(40))

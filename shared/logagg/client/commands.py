@@ -87,10 +87,12 @@ def state_path(args: argparse.Namespace) -> Path:
 
 
 def absolute_files(names: Sequence[str], *, must_exist: bool) -> list[str]:
-    """The files as absolute paths (symbolic links resolved), checked up front."""
+    """The files as absolute paths, checked up front when they ``must_exist`` (and then
+    with symbolic links resolved: the file is what counts; otherwise the name is followed,
+    as ``tail -F`` does)."""
     paths: list[str] = []
     for name in names:
-        path = os.path.realpath(name)
+        path = os.path.realpath(name) if must_exist else os.path.abspath(name)
         if must_exist:
             if not os.path.exists(path):
                 raise ConfigError(f"{name}: no such file")
