@@ -127,7 +127,7 @@ def ship_file(
             totals.lines += chunk.lines
             totals.bytes += chunk.end - chunk.start
             progress.update(chunk.end - chunk.start)
-            progress.set_postfix(lines=totals.lines, refresh=False)
+            progress.set_postfix_str(f"{totals.lines:,} lines", refresh=False)
         size = os.fstat(handle.fileno()).st_size
         if offset < size:
             totals.incomplete.append(path)
