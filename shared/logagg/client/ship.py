@@ -184,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     transport.close()
         elapsed = time.monotonic() - started
         summary = (
-            f"{PROG}: sent {totals.lines} lines, {totals.bytes / MiB:.1f} MiB, "
+            f"{PROG}: sent {totals.lines:,} lines, {totals.bytes / MiB:.1f} MiB, "
             f"from {len(files)} file{'s' if len(files) != 1 else ''} in {elapsed:.1f}s"
         )
         if totals.refused:

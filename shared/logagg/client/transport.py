@@ -77,13 +77,15 @@ class Transport:
     """Sends bodies to ``POST /log`` with authentication, compression and retries.
 
     Thread-safe (one request at a time). ``retries`` counts the calls sent again after a
-    failure, ``requests`` the HTTP requests that got an answer.
+    failure, ``requests`` the HTTP requests that got an answer, ``rejected`` the calls
+    refused for good (:class:`RejectedError`, never retried).
     """
 
     def __init__(self, config: ClientConfig, *, rng: random.Random | None = None) -> None:
         self.config = config
         self.retries = 0
         self.requests = 0
+        self.rejected = 0
         self._rng = rng or random.Random()
         self._lock = threading.RLock()
         self._stop = threading.Event()
@@ -146,6 +148,9 @@ class Transport:
         while True:
             try:
                 return call()
+            except RejectedError:
+                self.rejected += 1
+                raise
             except _Retryable as signal:
                 problem, hint = signal.problem, signal.retry_after
             except (OSError, http.client.HTTPException) as error:
