@@ -27,6 +27,7 @@ CONTENT_TYPES = {"json": "application/json", "ndjson": "application/x-ndjson", "
 _KINDS = {value: key for key, value in CONTENT_TYPES.items()}
 _SUFFIX = ".gz"
 _TEMP_PREFIX = ".tmp-"
+_RECOUNT_EVERY = 64
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -62,6 +63,10 @@ class Spool:
         self.max_bytes = max_bytes
         self._sequence = itertools.count()
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # The folder's size as last counted plus what this object wrote and removed since;
+        # counted again now and then, as other processes may share the folder.
+        self._size: int | None = None
+        self._puts = 0
 
     def batches(self) -> list[SpooledBatch]:
         """The batch files now in the folder, oldest first."""
@@ -77,13 +82,14 @@ class Spool:
         return found
 
     def size(self) -> int:
-        """Bytes of batch files in the folder (what the bound applies to)."""
+        """Bytes of batch files in the folder (what the bound applies to), counted now."""
         total = 0
         for batch in self.batches():
             try:
                 total += batch.path.stat().st_size
             except FileNotFoundError:
                 continue
+        self._size = total
         return total
 
     def records(self) -> int:
@@ -94,7 +100,11 @@ class Spool:
 
     def put(self, body: bytes, records: int, content_type: str) -> bool:
         """Write a batch; ``False`` (nothing written) when it would pass the bound."""
-        if self.size() + len(body) > self.max_bytes:
+        self._puts += 1
+        known = self._size
+        if known is None or self._puts % _RECOUNT_EVERY == 0 or known + len(body) > self.max_bytes:
+            known = self.size()
+        if known + len(body) > self.max_bytes:
             return False
         kind = _KINDS[content_type.split(";", 1)[0].strip()]
         name = f"{time.time_ns():020d}-{os.getpid()}-{next(self._sequence):06d}-{records}"
@@ -105,6 +115,7 @@ class Spool:
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, final)
+        self._size = known + len(body)
         return True
 
     @contextmanager
@@ -138,4 +149,10 @@ class Spool:
             os.close(descriptor)
 
     def remove(self, batch: SpooledBatch) -> None:
-        batch.path.unlink(missing_ok=True)
+        try:
+            size = batch.path.stat().st_size
+            batch.path.unlink()
+        except FileNotFoundError:
+            return
+        if self._size is not None:
+            self._size = max(0, self._size - size)
