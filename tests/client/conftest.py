@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import signal
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -45,6 +47,13 @@ class Ingest:
     def config(self, **changes: Any) -> ClientConfig:
         settings: dict[str, Any] = {"username": WRITER[0], "password": WRITER[1], **changes}
         return ClientConfig(url=self.url, **settings)
+
+    def crash(self) -> None:
+        """SIGKILL gunicorn's master and workers at once, as a lost machine would end them."""
+        pid = self.server.pid
+        assert pid is not None
+        os.killpg(pid, signal.SIGKILL)  # the server runs in a session of its own
+        self.server.kill()  # reaps the master
 
     def jobs(self) -> list[dict[str, Any]]:
         """The payloads of the parse jobs waiting, in queue order."""

@@ -80,7 +80,7 @@ def test_fields_mode_sends_one_object_per_record(
     assert "Traceback" in failed["error.stack_trace"]
 
 
-def test_records_logged_while_ingest_is_down_are_spooled_and_arrive_once(
+def test_records_logged_while_ingest_is_killed_are_spooled_and_arrive_once(
     ingest: Ingest, logger: logging.Logger, tmp_path: Path
 ) -> None:
     spool = tmp_path / "spool"
@@ -97,7 +97,7 @@ def test_records_logged_while_ingest_is_down_are_spooled_and_arrive_once(
         logger.info("order %d paid", number)
     wait_until(lambda: handler.counters().sent == 100, "the first 100 records delivered")
 
-    ingest.server.stop()
+    ingest.crash()
     for number in range(100, 200):
         logger.info("order %d paid", number)
     wait_until(lambda: handler.counters().in_spool == 100, "100 records in the spool")
