@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from logagg.client import LogaggHandler
+from logagg.client import LogaggHandler, UtcFormatter
 
 from .conftest import wait_until
 from .fakes import FakeTransport
@@ -243,3 +244,23 @@ def test_a_forked_child_sends_its_own_records_only(make: Any, transport: FakeTra
     transport.gate.set()
     assert handler.drain(5)
     assert [r.rsplit(" ", 1)[1] for r in transport.records()] == ["1", "2"]
+
+
+def test_the_default_format_is_logging_formatter_output() -> None:
+    reference = logging.Formatter(
+        "%(asctime)s.%(msecs)03dZ %(levelname)s %(name)s: %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%S",
+    )
+    reference.converter = time.gmtime
+    try:
+        raise KeyError("missing")
+    except KeyError:
+        exc_info = sys.exc_info()
+    records = [
+        logging.LogRecord("app.db", logging.ERROR, "db.py", 3, "lost %s", ("db-1",), exc_info),
+        logging.LogRecord("app", logging.INFO, "a.py", 1, "plain", None, None, sinfo="Stack:"),
+        logging.LogRecord("app", logging.DEBUG, "a.py", 1, "%d%%", (5,), None),
+    ]
+    for record in records:
+        expected = reference.format(logging.makeLogRecord(record.__dict__ | {"exc_text": None}))
+        assert UtcFormatter().format(record) == expected

@@ -92,6 +92,23 @@ class UtcFormatter(logging.Formatter):
         self.converter = time.gmtime
         self._second: tuple[int, str] = (-1, "")
 
+    def format(self, record: logging.LogRecord) -> str:
+        # What logging.Formatter.format makes of the format above, without its generic
+        # steps: this runs in the application's thread for every record.
+        message = record.getMessage()
+        record.message = message
+        text = (
+            f"{self.formatTime(record)}.{int(record.msecs):03d}Z "
+            f"{record.levelname} {record.name}: {message}"
+        )
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            text = f"{text}\n{record.exc_text}"
+        if record.stack_info:
+            text = f"{text}\n{self.formatStack(record.stack_info)}"
+        return text
+
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         # One strftime per second of records, not per record: a third of the format's cost.
         second = int(record.created)
