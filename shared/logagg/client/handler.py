@@ -249,7 +249,10 @@ class LogaggHandler(logging.Handler):
                 record.exc_info
             )
         if record.stack_info:
-            fields["error.stack_trace"] = record.stack_info
+            trace = fields.get("error.stack_trace")
+            fields["error.stack_trace"] = (
+                f"{trace}\n{record.stack_info}" if trace else record.stack_info
+            )
         attributes = record.__dict__
         for key in attributes.keys() - _RECORD_ATTRIBUTES:
             fields.setdefault(key, attributes[key])
