@@ -10,7 +10,7 @@ PACKAGES := -p logagg -p logagg.ingest -p logagg.parser -p logagg.shipper
 KUSTOMIZE_VERSION := v5.5.0
 KUSTOMIZE := .cache/bin/kustomize
 
-.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration test-faults run clean bench-parser bench-ingest bench-shipper
+.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration test-faults run clean bench-parser bench-ingest bench-shipper bench-client
 
 help:
 	@echo "make run         set up and run the whole pipeline on this machine (Ctrl-C stops it)"
@@ -21,6 +21,7 @@ help:
 	@echo "make bench-ingest  ingest load: lines/s in batches, one-line requests/s, latency, RSS (QUICK=1: short)"
 	@echo "make bench-parser  parser throughput: pure library and a real RQ worker (QUICK=1: short)"
 	@echo "make bench-shipper shipper docs/s into Elasticsearch vs a direct bulk load; S3 objects and MB/s (QUICK=1: short)"
+	@echo "make bench-client  logging handler: logger.info cost in the application thread, records/s end to end (QUICK=1: short)"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +81,10 @@ bench-ingest: install
 # Shipper throughput into a real Elasticsearch next to a direct bulk load, and S3; not a test.
 bench-shipper: install elasticsearch
 	$(BIN)/python bench/shipper.py $(if $(QUICK),--quick)
+
+# The logging handler against its own Redis and gunicorn on loopback; not a test.
+bench-client: install
+	$(BIN)/python bench/client.py $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -24,6 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dashboard": ("logagg.dashboard", "RQ's web view of the queues, workers and jobs"),
     "search": ("logagg.search", "search the indexed events, newest first"),
     "kibana": ("logagg.kibana", "import the Kibana data view, searches and dashboard"),
+    "ship": ("logagg.client.ship", "send log files to ingest in batches, resumably"),
+    "tail": ("logagg.client.tail", "follow log files across rotation and ship new lines"),
 }
 
 
