@@ -301,13 +301,14 @@ class Servers:
         }
 
     def reset(self) -> None:
-        """Empty Redis, the archive and the benchmark's indices between measurements."""
+        """Empty Redis and the archive between measurements.
+
+        The indices stay: each kind of measurement writes into its own namespace (its
+        daily indices, once made, are reused by later runs) and counts from a baseline.
+        """
         self.redis.flushall()
         self.s3_server.reset()
         self.s3.create_bucket(Bucket=BUCKET)
-        self.es.options(ignore_status=[400, 404]).indices.delete(
-            index="logs-*,rsyslog-*", expand_wildcards="all"
-        )
 
     def stop(self) -> None:
         for server in (self.node, self.s3_server, self.redis_server):
@@ -382,29 +383,36 @@ def run_parse_only(seconds: float) -> dict[str, Any]:
 
 def run_ceiling(
     servers: Servers,
-    warm: list[ParsedBatch],
-    batches: list[ParsedBatch],
+    bodies_in: Sequence[Body],
+    lines: int,
+    warm_lines: int,
     streams: int,
     tag: str,
 ) -> dict[str, Any]:
     """The documents bulk-loaded straight in; rate while counted searchable.
 
-    ``warm`` (every body once) goes in first, untimed, as the pipeline's warm-up does:
-    it creates the daily indices the events' own dates fall in (index creation is
-    the slowest thing Elasticsearch does here), so both are timed into existing indices.
+    The lines are parsed first (not timed), each copy with its own batch ids. A warm-up
+    of ``warm_lines`` goes in first, untimed, as the pipeline's warm-up does: into the
+    same namespace as every ceiling load, whose daily indices (by the events' own dates)
+    then exist, so the timed load, like the pipeline's, creates none (index creation is
+    the slowest thing Elasticsearch does here).
     """
+    warm = parsed_copies(bodies_in, warm_lines, f"{tag}s{streams}w")
+    batches = parsed_copies(bodies_in, lines, f"{tag}s{streams}")
     es = connect(servers.node.url)
-    namespace = f"ceiling{tag}s{streams}"
+    namespace = "ceiling"
     index = f"logs-*-{namespace}*"
+    before = count(servers.es, index, 0.0)
     warm_bodies = bulk_bodies(es, warm, prefix=TEMPLATE_PREFIX, namespace=namespace)
     bulk_load(es, warm_bodies, streams)
     warm_documents = sum(len(b["events"]) for b in warm)
     watch(
-        lambda: count(servers.es, index, 0.0),
+        lambda: count(servers.es, index, 0.0) - before,
         lambda v: v >= warm_documents,
         POLL_THROUGHPUT,
         DELIVERY_TIMEOUT,
     )
+    warm_documents += before
     bodies = bulk_bodies(es, batches, prefix=TEMPLATE_PREFIX, namespace=namespace)
     documents = sum(len(b["events"]) for b in batches)
     sampler = Sampler(lambda: servers.groups(), alone=(BENCH_GROUP,), interval=0.5).start()
@@ -489,10 +497,11 @@ def run_rsyslog(servers: Servers, bodies: Sequence[Body], lines: int, tag: str,
     why_not = rsyslog.availability()
     if why_not is not None:
         return {"ran": False, "why": why_not}
-    index = f"rsyslog-bench-{tag}"
-    servers.es.indices.create(
+    index = "rsyslog-bench"  # every run's, counted from a baseline
+    servers.es.options(ignore_status=400).indices.create(
         index=index, settings={"number_of_shards": 1, "number_of_replicas": 0}
     )
+    before = count(servers.es, index, 0.0)
     host, port = servers.node.url.removeprefix("http://").rsplit(":", 1)
     settings = rsyslog.RsyslogSettings(
         work_dir=work / f"rsyslog-{tag}",
@@ -522,7 +531,7 @@ def run_rsyslog(servers: Servers, bodies: Sequence[Body], lines: int, tag: str,
         warm.prepare()
         warm.go()
         warm.join()
-        warm_lines = sum(len(b.lines) for b in bodies[:warm_bodies])
+        warm_lines = before + sum(len(b.lines) for b in bodies[:warm_bodies])
         watch(
             lambda: count(servers.es, index, 0.0),
             lambda v: v >= warm_lines,
@@ -912,7 +921,7 @@ def run_pipeline(
     expected: Sequence[Expectation],
     work: Path,
 ) -> dict[str, Any]:
-    namespace = f"pipe{tag}"
+    namespace = "pipeline"  # every run's: its daily indices are made once
     stack = Stack(servers, workers, namespace, work / f"stack-{tag}" / "logs")
     deliveries = Deliveries(servers, namespace, expected)
     stack.start()
@@ -926,6 +935,7 @@ def run_pipeline(
 
         log(f"  {workers} worker(s): services up, writers registered; warm-up (untimed)")
         # Warm-up, not measured: every body once, delivered to both sinks.
+        before = deliveries.searchable()  # earlier runs' documents
         warm = new_load()
         warm.prepare({"mode": "credit", "requests": options.warm_bodies, "duration": 60})
         warm.allow(options.warm_bodies * BATCH_LINES)
@@ -934,7 +944,7 @@ def run_pipeline(
         deliveries.learn(warm_records)
         warm_lines = sum(r[7] for r in warm_records)
         watch(
-            lambda: min(deliveries.searchable(), deliveries.archived()),
+            lambda: min(deliveries.searchable() - before, deliveries.archived()),
             lambda v: v >= warm_lines,
             POLL_THROUGHPUT,
             DELIVERY_TIMEOUT,
@@ -1303,22 +1313,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     charts: list[dict[str, Any]] = []
     try:
         # A fresh JVM runs its first bulk loads several times slower: warm it up first.
-        warm = parsed_copies(bodies, options.warm_bodies * BATCH_LINES, "warm")
+        warm_lines = options.warm_bodies * BATCH_LINES
         if not options.quick:
             log("warming up Elasticsearch's JVM (untimed) ...")
-            run_ceiling(servers, warm, parsed_copies(bodies, 16_000, "jvm"), 2, "warm")
+            run_ceiling(servers, bodies, 16_000, warm_lines, 2, "jvm")
             servers.reset()
         for rep in range(options.runs):
             figures: dict[str, Any] = {"run": rep + 1, "pipeline": {}}
             log(f"\n== run {rep + 1}/{options.runs}")
             figures["parse_only"] = run_parse_only(options.parse_seconds)
             log(f"parse-only: {figures['parse_only']['lines_per_s']:,.0f} lines/s")
-            copies = parsed_copies(bodies, options.reference_lines, f"c{rep}")
             ceilings = {}
             for streams in options.ceiling_streams:
-                ceilings[str(streams)] = run_ceiling(servers, warm, copies, streams, f"r{rep}")
+                ceilings[str(streams)] = run_ceiling(
+                    servers, bodies, options.reference_lines, warm_lines, streams, f"r{rep}"
+                )
                 servers.reset()
-            del copies
             best = max(ceilings.values(), key=lambda c: c.get("lines_per_s") or 0)
             figures["ceiling"] = {**best, "by_streams": ceilings}
             log(
