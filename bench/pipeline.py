@@ -61,7 +61,7 @@ from bench.corpus import BATCH_LINES, Body, corpus_batches, corpus_bodies
 from bench.httpapi import login, register, wait_ready
 from bench.loadgen import HttpLoad, TcpFeed
 from bench.parsing import pure
-from bench.procstat import Sampler
+from bench.procstat import MACHINE, Sampler
 from logagg.embedded import ElasticsearchNode, RedisServer, S3Server, free_port
 from logagg.embedded.elasticsearch_node import find_distribution
 from logagg.parser import BatchIdentity, parse_lines
@@ -109,6 +109,7 @@ class Options:
     parse_seconds: float
     loads: tuple[float, ...]
     skip_rsyslog: bool
+    render: str | None
     warm_bodies: int  # bodies posted once, untimed, before each measurement
     ceiling_streams: tuple[int, ...]
 
@@ -143,6 +144,12 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         "--loads", default="0.5,0.9", help="latency loads as fractions of the sustained rate"
     )
     parser.add_argument(
+        "--render",
+        metavar="JSON",
+        help="recompute the summary of an earlier results file, redraw its charts, print its "
+        "table (no measuring)",
+    )
+    parser.add_argument(
         "--skip-rsyslog",
         action="store_true",
         help="leave the rsyslog reference out (recorded as skipped, loudly)",
@@ -162,6 +169,7 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         parse_seconds=1.0 if quick else 4.0,
         loads=tuple(float(x) for x in args.loads.split(",")),
         skip_rsyslog=args.skip_rsyslog,
+        render=args.render,
         # every body once, so no daily index is created inside a timed window
         warm_bodies=16,
         ceiling_streams=(2,) if quick else (1, 2),
@@ -986,7 +994,7 @@ def run_pipeline(
             queue: stats.mean_in_window(sampler.queue_series(queue), window.start, window.end)
             for queue in ALL_QUEUES
         }
-        cpu_groups = (*PIPELINE_GROUPS, *SERVER_GROUPS, "loadgen", BENCH_GROUP)
+        cpu_groups = (*PIPELINE_GROUPS, *SERVER_GROUPS, "loadgen", BENCH_GROUP, MACHINE)
         cpu = _cpu_per_million(sampler, e2e, window, cpu_groups)
         inside = [s for s in sampler.samples if window.start <= s.time <= window.end]
         cores = {}
@@ -1015,7 +1023,7 @@ def run_pipeline(
             "archived_lines": phase["archived"][-1][1],
             "stage_lines_per_s": stage_rates,
             "mean_queue_depth": depths,
-            "bottleneck_queue": stats.bottleneck(depths),
+            "bottleneck_queue": stats.bottleneck(depths, cores.get(MACHINE), os.cpu_count()),
             "cpu_s_per_million": cpu,
             "cpu_cores_used": cores,
             "redis_used_memory_peak_mib": (sampler.redis_memory_peak() or 0) / 2**20,
@@ -1086,6 +1094,13 @@ def run_pipeline(
 # -- the report ---------------------------------------------------------------------------
 
 
+def _busy_cores(cores_used: dict[str, float]) -> float | None:
+    """Cores busy in the window: the whole machine's when sampled, else our processes'."""
+    if MACHINE in cores_used:
+        return cores_used[MACHINE]
+    return sum(v for k, v in cores_used.items() if k != BENCH_GROUP) or None
+
+
 def summarise(report: dict[str, Any]) -> dict[str, Any]:
     """Median and spread over the runs of every headline figure."""
     reps = report["runs"]
@@ -1144,10 +1159,17 @@ def summarise(report: dict[str, Any]) -> dict[str, Any]:
                 for group in (*PIPELINE_GROUPS, *SERVER_GROUPS, "loadgen")
             },
             "bottleneck_queue": [
-                run(r)["throughput"]["bottleneck_queue"]
+                stats.bottleneck(
+                    run(r)["throughput"]["mean_queue_depth"],
+                    _busy_cores(run(r)["throughput"]["cpu_cores_used"]),
+                    report["machine"]["logical_cpus"],
+                )
                 for r in reps
                 if key in r.get("pipeline", {})
             ],
+            "cores_busy": stats.summarise(
+                values(lambda r: _busy_cores(run(r)["throughput"]["cpu_cores_used"]))
+            ),
             "redis_used_memory_peak_mib": stats.summarise(
                 values(lambda r: run(r)["throughput"]["redis_used_memory_peak_mib"])
             ),
@@ -1208,7 +1230,7 @@ def table(report: dict[str, Any]) -> str:
         lines.append(f"  rsyslog imtcp→omelasticsearch {_fmt(s['rsyslog_lines_per_s'])}")
     header = (
         f"\n  {'workers':>7} {'end-to-end lines/s':>26} {'/ceiling':>17} {'/rsyslog':>17}"
-        f" {'p99@50% s':>9} {'p99@90% s':>9}  bottleneck (deepest queue)"
+        f" {'p99@50% s':>9} {'p99@90% s':>9} {'cores busy':>10}  bottleneck (deepest queue)"
     )
     lines.append(header)
     for key, entry in s["pipeline"].items():
@@ -1220,7 +1242,8 @@ def table(report: dict[str, Any]) -> str:
             f"  {key:>7} {_fmt(entry['lines_per_s']):>26} {_fmt(entry['over_ceiling'], 1, 2):>17}"
             f" {_fmt(entry['over_rsyslog'], 1, 2):>17}"
             f" {p50 if p50 is None else round(p50, 2)!s:>9}"
-            f" {p90 if p90 is None else round(p90, 2)!s:>9}  {bottlenecks}"
+            f" {p90 if p90 is None else round(p90, 2)!s:>9}"
+            f" {_fmt(entry.get('cores_busy', {}), 1, 1).split(' ')[0]:>10}  {bottlenecks}"
         )
     lines.append("\n  per stage, lines/s in the steady window (median):")
     lines.append(
@@ -1268,8 +1291,23 @@ def table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def render(path: Path) -> int:
+    """Summary, charts and table of an earlier results file, from its own figures."""
+    from bench.charts import draw
+
+    report = json.loads(path.read_text())
+    report["summary"] = summarise(report)
+    path.write_text(json.dumps(report, indent=1, default=str) + "\n")
+    for chart in draw(report, path.with_suffix("")):
+        print(f"chart: {chart}")
+    print(table(report))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_options(argv)
+    if options.render:
+        return render(Path(options.render))
     started = time.time()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     RESULTS.mkdir(parents=True, exist_ok=True)

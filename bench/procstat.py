@@ -21,6 +21,8 @@ from redis.exceptions import RedisError
 
 from logagg.queues import queue_key
 
+MACHINE = "machine (all processes)"
+
 
 def tree(pid: int) -> list[psutil.Process]:
     """``pid`` and every live descendant (empty when ``pid`` is gone)."""
@@ -106,6 +108,12 @@ class Sampler:
                 known = self.peak_rss.get(process.pid)
                 if known is None or rss > known[2]:
                     self.peak_rss[process.pid] = (group, command, rss)
+        # the whole machine, every process (other jobs on a shared machine included)
+        times = psutil.cpu_times()
+        cpu[MACHINE] = sum(
+            getattr(times, name, 0.0)
+            for name in ("user", "nice", "system", "irq", "softirq", "steal")
+        )  # guest time is already in user and nice on Linux
         queues: dict[str, int] = {}
         used = None
         if self.redis is not None:

@@ -188,13 +188,23 @@ def mean_in_window(series: Series, start: float, end: float) -> float | None:
     return statistics.fmean(inside) if inside else None
 
 
-def bottleneck(mean_depths: Mapping[str, float | None], threshold: float = 1.0) -> str:
-    """The queue whose consumers limit the pipeline: the deepest on average.
+def bottleneck(
+    mean_depths: Mapping[str, float | None],
+    busy_cores: float | None = None,
+    cores: int | None = None,
+    threshold: float = 1.0,
+    saturation: float = 0.9,
+) -> str:
+    """What limits the pipeline in its steady window.
 
-    With every queue below ``threshold`` waiting jobs on average, the workers keep up
-    and the limit is before them (the load offered, or ingest).
+    The queue deepest on average, when one holds at least ``threshold`` waiting jobs: its
+    consumers are the slow stage. When no queue waits, the workers hold every job in
+    hand; if the machine's CPUs were at least ``saturation`` busy, the limit is CPU (all
+    the processes sharing the cores), otherwise the load offered (or ingest).
     """
     known = {name: depth for name, depth in mean_depths.items() if depth is not None}
-    if not known or max(known.values()) < threshold:
-        return "none queued: workers keep up (input-bound: load or ingest)"
-    return max(known, key=lambda name: known[name])
+    if known and max(known.values()) >= threshold:
+        return max(known, key=lambda name: known[name])
+    if busy_cores is not None and cores and busy_cores >= saturation * cores:
+        return f"CPU ({busy_cores:.1f} of {cores} cores busy; no queue waits)"
+    return "none queued: workers keep up (input-bound: load or ingest)"

@@ -113,5 +113,10 @@ def test_cpu_per_million_lines() -> None:
 def test_bottleneck_is_the_deepest_queue_unless_none_waits() -> None:
     assert stats.bottleneck({"parse": 0.2, "ship-es": 1.0, "ship-s3": 14.5}) == "ship-s3"
     assert stats.bottleneck({"parse": 0.1, "ship-es": 0.0, "ship-s3": None}).startswith("none")
+    # no queue waits, every core busy: the processes share too few CPUs
+    assert stats.bottleneck({"parse": 0.1}, busy_cores=1.9, cores=2).startswith("CPU (1.9 of 2")
+    assert stats.bottleneck({"parse": 0.1}, busy_cores=1.0, cores=2).startswith("none")
+    # a queue that waits names its stage whatever the CPU
+    assert stats.bottleneck({"ship-s3": 5.0}, busy_cores=2.0, cores=2) == "ship-s3"
     assert stats.mean_in_window([(0.0, 9.0), (1.0, 2.0), (2.0, 4.0), (3.0, 9.0)], 1.0, 2.0) == 3.0
     assert stats.mean_in_window([(0.0, 1.0)], 5.0, 6.0) is None
