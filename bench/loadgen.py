@@ -249,6 +249,7 @@ def _tcp_process(port: int, payloads: Sequence[bytes], shared: dict[str, Any], o
         shared["ready"].value += 1
     shared["go"].wait()
     sock = socket.create_connection(("127.0.0.1", port), timeout=120)
+    cpu = time.process_time()
     started = time.time()
     sent = 0
     for payload in payloads:
@@ -257,7 +258,8 @@ def _tcp_process(port: int, payloads: Sequence[bytes], shared: dict[str, Any], o
     sock.shutdown(socket.SHUT_WR)
     finished = time.time()
     sock.close()
-    out.put((started, finished, sent))
+    # its own CPU: it exits before rsyslog is done, so no sampler can read it then
+    out.put((started, finished, sent, time.process_time() - cpu))
 
 
 class TcpFeed:
@@ -297,7 +299,8 @@ class TcpFeed:
         self.shared["go"].set()
         return started
 
-    def join(self, timeout: float = 300.0) -> list[tuple[float, float, int]]:
+    def join(self, timeout: float = 300.0) -> list[tuple[float, float, int, float]]:
+        """Per process: (started, finished, payloads sent, CPU seconds spent sending)."""
         results = [self.out.get(timeout=timeout) for _ in self.processes]
         for process in self.processes:
             process.join(10)

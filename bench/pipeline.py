@@ -559,13 +559,13 @@ def run_rsyslog(servers: Servers, bodies: Sequence[Body], lines: int, tag: str,
             POLL_THROUGHPUT,
             DELIVERY_TIMEOUT,
         )
-        feed.join()
+        fed = feed.join()
         sampler.stop()
     finally:
         daemon.stop()
-    figures = _burst_figures(
-        series, total, started, sampler, ("rsyslog", "elasticsearch", "loadgen")
-    )
+    figures = _burst_figures(series, total, started, sampler, ("rsyslog", "elasticsearch"))
+    # the feed processes report their own CPU: they exit before the window ends
+    figures["loadgen_cpu_s_per_million"] = stats.per_million(sum(f[3] for f in fed), total)
     figures.update(
         {
             "ran": True,
@@ -1122,6 +1122,22 @@ def summarise(report: dict[str, Any]) -> dict[str, Any]:
         "rsyslog_lines_per_s": stats.summarise(
             values(lambda r: r["rsyslog"].get("lines_per_s") if r["rsyslog"].get("ran") else None)
         ),
+        "ceiling_elasticsearch_cpu_s_per_million": stats.summarise(
+            values(lambda r: r["ceiling"]["cpu_s_per_million"]["elasticsearch"])
+        ),
+        "rsyslog_cpu_s_per_million": {
+            group: stats.summarise(
+                values(
+                    lambda r, g=group: (
+                        r["rsyslog"]["cpu_s_per_million"][g] if r["rsyslog"].get("ran") else None
+                    )
+                )
+            )
+            for group in ("rsyslog", "elasticsearch")
+        },
+        "rsyslog_loadgen_cpu_s_per_million": stats.summarise(
+            values(lambda r: r["rsyslog"].get("loadgen_cpu_s_per_million"))
+        ),
         "pipeline": {},
     }
     for workers in report["settings"]["workers"]:
@@ -1228,6 +1244,14 @@ def table(report: dict[str, Any]) -> str:
         )
     else:
         lines.append(f"  rsyslog imtcp→omelasticsearch {_fmt(s['rsyslog_lines_per_s'])}")
+    cpu_r = s.get("rsyslog_cpu_s_per_million", {})
+    lines.append(
+        "  CPU s per million lines: ceiling's Elasticsearch "
+        f"{_fmt(s.get('ceiling_elasticsearch_cpu_s_per_million', {}))}; rsyslogd "
+        f"{_fmt(cpu_r.get('rsyslog', {}))}, its Elasticsearch "
+        f"{_fmt(cpu_r.get('elasticsearch', {}))}, its feed "
+        f"{_fmt(s.get('rsyslog_loadgen_cpu_s_per_million', {}))}"
+    )
     header = (
         f"\n  {'workers':>7} {'end-to-end lines/s':>26} {'/ceiling':>17} {'/rsyslog':>17}"
         f" {'p99@50% s':>9} {'p99@90% s':>9} {'cores busy':>10}  bottleneck (deepest queue)"
