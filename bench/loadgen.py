@@ -102,7 +102,15 @@ def _http_thread(
         try:
             status, answer, closing = _post(connection, bodies[index], tokens[index])
         except (OSError, http.client.HTTPException):
-            status, answer, closing = 0, None, True
+            # gunicorn closes a keep-alive connection idle for its keepalive (2 s): the
+            # open-loop schedule leaves connections idle that long, so a request on one
+            # that was closed is sent once more on a new connection (as clients do)
+            connection.close()
+            connection = _connection(port)
+            try:
+                status, answer, closing = _post(connection, bodies[index], tokens[index])
+            except (OSError, http.client.HTTPException):
+                status, answer, closing = 0, None, True
         done = time.time()
         if closing:
             connection.close()

@@ -128,7 +128,7 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         "--duration", type=float, help="most seconds of a throughput phase (default 25)"
     )
     parser.add_argument(
-        "--latency-seconds", type=float, help="seconds of each latency phase (default 12)"
+        "--latency-seconds", type=float, help="seconds of each latency phase (default 15)"
     )
     parser.add_argument(
         "--reference-lines",
@@ -163,7 +163,7 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         runs=max(1, args.runs or (1 if quick else 3)),
         lines=args.lines or (8_000 if quick else 200_000),
         duration=args.duration or (8.0 if quick else 25.0),
-        latency_seconds=args.latency_seconds or (4.0 if quick else 12.0),
+        latency_seconds=args.latency_seconds or (4.0 if quick else 15.0),
         reference_lines=args.reference_lines or (8_000 if quick else 40_000),
         in_flight=args.in_flight or 16,
         parse_seconds=1.0 if quick else 4.0,
