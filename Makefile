@@ -10,7 +10,7 @@ PACKAGES := -p logagg -p logagg.ingest -p logagg.parser -p logagg.shipper
 KUSTOMIZE_VERSION := v5.5.0
 KUSTOMIZE := .cache/bin/kustomize
 
-.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration test-faults run clean bench-parser bench-ingest bench-shipper bench-client
+.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration test-faults run clean bench-parser bench-ingest bench-shipper bench-client bench rsyslog
 
 help:
 	@echo "make run         set up and run the whole pipeline on this machine (Ctrl-C stops it)"
@@ -22,6 +22,7 @@ help:
 	@echo "make bench-parser  parser throughput: pure library and a real RQ worker (QUICK=1: short)"
 	@echo "make bench-shipper shipper docs/s into Elasticsearch vs a direct bulk load; S3 objects and MB/s (QUICK=1: short)"
 	@echo "make bench-client  logging handler: logger.info cost in the application thread, records/s end to end (QUICK=1: short)"
+	@echo "make bench         the whole pipeline end to end vs direct bulk and rsyslog: throughput, latency, CPU, RSS (QUICK=1: smoke run; BENCH_ARGS='--workers 1,2')"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -72,15 +73,37 @@ run: install
 	$(BIN)/logagg run
 
 bench-parser: install
-	$(BIN)/python bench/parser.py $(if $(QUICK),--quick) --profile
+	$(BIN)/python -m bench.parser $(if $(QUICK),--quick) --profile
 
 # Load benchmark of the ingest service (its own Redis and gunicorn on loopback); not a test.
 bench-ingest: install
-	$(BIN)/python bench/ingest.py $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.ingest $(if $(QUICK),--quick)
 
 # Shipper throughput into a real Elasticsearch next to a direct bulk load, and S3; not a test.
 bench-shipper: install elasticsearch
-	$(BIN)/python bench/shipper.py $(if $(QUICK),--quick)
+	$(BIN)/python -m bench.shipper $(if $(QUICK),--quick)
+
+$(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+# The rsyslog reference of `make bench` needs rsyslogd and its omelasticsearch module
+# (Debian packages); installed here when missing. If that fails the benchmark says so.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+RSYSLOG_MODULE := $(firstword $(wildcard /usr/lib/*/rsyslog/omelasticsearch.so /usr/lib/rsyslog/omelasticsearch.so))
+rsyslog:
+	@if ! command -v rsyslogd >/dev/null 2>&1 && [ ! -x /usr/sbin/rsyslogd ] || [ -z "$(RSYSLOG_MODULE)" ]; then \
+	  echo "installing rsyslog and rsyslog-elasticsearch (apt-get) for the rsyslog reference"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y rsyslog rsyslog-elasticsearch \
+	  || { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	       apt-get install -y rsyslog rsyslog-elasticsearch; } \
+	  || echo "!!! rsyslog could not be installed: the benchmark will report it did not run"; \
+	fi
+
+# The whole pipeline as `make run` deploys it, next to a direct bulk load and rsyslog into
+# the same Elasticsearch; not a test. BENCH_ARGS passes options (see bench/README.md).
+bench: $(VENV)/.bench-installed elasticsearch rsyslog
+	$(BIN)/python -m bench.pipeline $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 # The logging handler against its own Redis and gunicorn on loopback; not a test.
 bench-client: install

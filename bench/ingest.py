@@ -1,6 +1,6 @@
 """Load benchmark of the ingest service: a real gunicorn and Redis on loopback.
 
-Run ``.venv/bin/python bench/ingest.py`` (or ``make bench-ingest``); ``--quick`` for a short
+Run ``.venv/bin/python -m bench.ingest`` (or ``make bench-ingest``); ``--quick`` for a short
 run. It starts its own Redis (``logagg.embedded``) and its own gunicorn
 (``python -m logagg.ingest``), logs in once as a writer, then drives load from separate
 processes over keep-alive connections and reports:
@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.httpapi import call, login, wait_ready
 from logagg.embedded import RedisServer
 from logagg.embedded.process import free_port
 
@@ -208,42 +209,6 @@ def run_load(
     return total
 
 
-def _call(
-    port: int, method: str, path: str, body: bytes | None, headers: dict[str, str]
-) -> tuple[int, bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
-
-
-def _login(port: int, username: str, password: str) -> str:
-    credentials = base64.b64encode(f"{username}:{password}".encode()).decode()
-    status, body = _call(
-        port, "GET", "/auth/login", None, {"Authorization": f"Basic {credentials}"}
-    )
-    if status != 200:
-        raise RuntimeError(f"login failed: {status} {body!r}")
-    return str(json.loads(body)["token"]["access"])
-
-
-def _wait_ready(port: int, process: Any, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}")
-        try:
-            if _call(port, "GET", "/readyz", None, {})[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError("gunicorn did not become ready")
-
-
 def _children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(p) for p in path.read_text().split()] if path.exists() else []
@@ -386,9 +351,9 @@ def main(argv: list[str] | None = None) -> int:
             [sys.executable, "-m", "logagg.ingest"], env=env, stdout=log, stderr=log
         )
     try:
-        _wait_ready(port, gunicorn)
-        admin = _login(port, "admin", ADMIN_PASSWORD)
-        status, body = _call(
+        wait_ready(port, gunicorn)
+        admin = login(port, "admin", ADMIN_PASSWORD)
+        status, body = call(
             port,
             "POST",
             "/auth/register",
@@ -397,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         if status != 201:
             raise RuntimeError(f"register failed: {status} {body!r}")
-        token = _login(port, *WRITER)
+        token = login(port, *WRITER)
 
         line = (
             "2026-11-28T00:52:52.123Z INFO [worker-3] app.payments: charge accepted "

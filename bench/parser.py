@@ -1,6 +1,6 @@
 """Benchmark of the parser: the pure library, and a real RQ worker on a real Redis.
 
-Run ``.venv/bin/python bench/parser.py`` (or ``make bench-parser``); ``--quick`` for a
+Run ``.venv/bin/python -m bench.parser`` (or ``make bench-parser``); ``--quick`` for a
 short run, ``--profile`` to print where the pure parser spends its time. Input is the
 mixed loghub corpus (the eight systems' samples) cut into 1,000-line batches, each batch
 from one system as a service would send it. It reports:
@@ -28,9 +28,7 @@ import cProfile
 import json
 import os
 import pstats
-import random
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,6 +39,8 @@ from typing import Any
 
 from redis import Redis
 
+from bench.corpus import corpus_batches
+from bench.parsing import pure
 from logagg.embedded import RedisServer
 from logagg.parser import jobs, parse_batch
 from logagg.parser.settings import ParserSettings
@@ -55,60 +55,8 @@ from logagg.queues import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO / ".." / "shared" / "corpus" / "loghub"
-SYSTEMS = ("Apache", "HDFS", "Hadoop", "Linux", "OpenSSH", "OpenStack", "Spark", "Zookeeper")
-BATCH_LINES = 1_000
 TARGET_PURE = 50_000
 TARGET_WORKER = 40_000
-
-
-def corpus_batches(shuffle: bool = False) -> list[RawBatch]:
-    """The corpus as 1,000-line RawBatches (one system each unless ``shuffle``)."""
-    per_system = []
-    for system in SYSTEMS:
-        text = (CORPUS / system / f"{system}_2k.log").read_text(encoding="utf-8", errors="replace")
-        per_system.append(text.splitlines())
-    lines = [line for system_lines in per_system for line in system_lines]
-    if shuffle:
-        random.Random(7).shuffle(lines)
-    received = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return [
-        {
-            "batch_id": f"bench-{'s' if shuffle else 'o'}-{start // BATCH_LINES}",
-            "service": "bench",
-            "source_ip": "10.0.0.1",
-            "received_at": received,
-            "content_kind": "text",
-            "lines": list(lines[start : start + BATCH_LINES]),
-            "truncated": [],
-            "invalid_utf8": [],
-        }
-        for start in range(0, len(lines), BATCH_LINES)
-    ]
-
-
-def pure(batches: list[RawBatch], seconds: float) -> tuple[float, float, float]:
-    """Best and median lines/s of parse_batch over all ``batches``, for about ``seconds``,
-    and lines per second of this process's CPU time over the whole run.
-
-    The best pass is the figure least disturbed by other work on the machine; the CPU
-    figure is not disturbed by waiting for a CPU at all.
-    """
-    for batch in batches[:2]:
-        parse_batch(batch)  # warm caches and imports
-    rates = []
-    total = 0
-    cpu_started = time.process_time()
-    started = time.perf_counter()
-    while time.perf_counter() - started < seconds or len(rates) < 3:
-        lines = 0
-        begun = time.perf_counter()
-        for batch in batches:
-            lines += len(parse_batch(batch)["events"])
-        rates.append(lines / (time.perf_counter() - begun))
-        total += lines
-    cpu_rate = total / (time.process_time() - cpu_started)
-    return max(rates), statistics.median(rates), cpu_rate
 
 
 def profile_pure(batches: list[RawBatch]) -> None:

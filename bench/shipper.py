@@ -1,6 +1,6 @@
 """Benchmark of the shipper against a real Elasticsearch and the S3 server.
 
-Run ``.venv/bin/python bench/shipper.py`` (or ``make bench-shipper``); ``--quick`` for a
+Run ``.venv/bin/python -m bench.shipper`` (or ``make bench-shipper``); ``--quick`` for a
 short run. It starts its own Redis, Elasticsearch (the test distribution in
 ``.cache/elasticsearch``) and moto S3 server, makes parser-shaped events in 1,000-event
 batches, and measures, in each round:
@@ -35,15 +35,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from elasticsearch import Elasticsearch
-from elasticsearch.serializer import OrjsonSerializer
 from redis import Redis
 
+from bench.bulk import BULK_DOCS, direct_load
 from logagg.elasticsearch_client import connect_elasticsearch
 from logagg.embedded import ElasticsearchNode, RedisServer, S3Server
 from logagg.embedded.elasticsearch_node import find_distribution
@@ -58,12 +57,10 @@ from logagg.queues import (
 )
 from logagg.s3_client import connect_s3
 from logagg.settings import ElasticsearchSettings, S3Settings
-from logagg.shipper.elasticsearch.bulk import chunk_items, encode_items, request_body
 from logagg.shipper.elasticsearch.cluster import prepare_cluster
 
 REPO = Path(__file__).resolve().parents[1]
 BATCH_EVENTS = 1_000
-BULK_DOCS = 2_000  # the shipper's default LOGAGG_SHIP_BULK_MAX_DOCS
 PARALLEL = (1, 2)  # direct streams and shipper worker processes compared
 BUCKET = "bench-archive"
 LEVELS = ("info", "info", "info", "debug", "warn", "error")
@@ -118,35 +115,6 @@ def make_batches(count: int, seed: int = 7) -> list[ParsedBatch]:
             )
         batches.append(ParsedBatch(batch_id=batch_id, service=service, events=events))
     return batches
-
-
-def direct_load(
-    es_url: str, namespace: str, batches: list[ParsedBatch], streams: int = 1
-) -> dict[str, float]:
-    """Bulk-load the documents straight into Elasticsearch over ``streams`` connections."""
-    # the same client as the shipper's, answers read with orjson
-    es = connect_elasticsearch(
-        ElasticsearchSettings.from_env({"ELASTICSEARCH_URL": es_url, "LOGAGG_ES_TIMEOUT": "120"}),
-        serializer=OrjsonSerializer(),
-    )
-    layout = prepare_cluster(es, prefix="bench", namespace=namespace, layout="auto")
-    bodies = []
-    for batch in batches:
-        items = encode_items(batch["events"], batch["batch_id"], layout, namespace)
-        bodies += [request_body(c) for c in chunk_items(items, BULK_DOCS, 10 * 1024**2)]
-    documents = sum(len(b["events"]) for b in batches)
-
-    def load(body: bytes) -> None:
-        answer = es.bulk(operations=body)  # type: ignore[arg-type]
-        if answer["errors"]:
-            raise SystemExit(f"direct bulk load had errors: {answer['items'][:2]}")
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=streams) as pool:
-        list(pool.map(load, bodies))
-    seconds = time.perf_counter() - started
-    es.close()
-    return {"documents": documents, "seconds": seconds, "docs_per_s": documents / seconds}
 
 
 def _run_workers(sink: str, env: dict[str, str], workers: int) -> float:
