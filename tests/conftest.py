@@ -9,9 +9,7 @@ any skipped test fails the session, so a green run means every test ran.
 
 from __future__ import annotations
 
-import shutil
 import socket
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ from typing import Any
 import pytest
 
 from logagg.embedded import ElasticsearchNode, RedisServer, S3Server
-from logagg.embedded.elasticsearch_node import find_distribution
+from logagg.embedded.elasticsearch_node import throwaway_node
 
 REPO = Path(__file__).resolve().parents[1]
 ELASTICSEARCH_CACHE = REPO / ".cache" / "elasticsearch"
@@ -89,20 +87,13 @@ def redis_url(redis_server: RedisServer) -> str:
 
 @pytest.fixture(scope="session")
 def elasticsearch_node() -> Iterator[ElasticsearchNode]:
-    # Not under pytest's tmp_path: that is private to root, and the node runs unprivileged.
-    work_dir = Path(tempfile.mkdtemp(prefix="logagg-test-es-"))
-    node = ElasticsearchNode(
-        find_distribution(ELASTICSEARCH_CACHE),
-        work_dir,
+    with throwaway_node(
+        ELASTICSEARCH_CACHE,
+        prefix="logagg-test-es-",
         # tests clean up with wildcard deletes
         settings={"action.destructive_requires_name": "false"},
-    )
-    try:
-        node.start()
+    ) as node:
         yield node
-    finally:
-        node.stop()
-        shutil.rmtree(work_dir, ignore_errors=True)
 
 
 @pytest.fixture

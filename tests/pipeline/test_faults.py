@@ -11,8 +11,6 @@ archive exactly once. The figures go to the table printed after the session.
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,7 +24,7 @@ from elasticsearch import ApiError, TransportError
 from redis import Redis
 
 from logagg.embedded import ElasticsearchNode, RedisServer, S3Server
-from logagg.embedded.elasticsearch_node import find_distribution
+from logagg.embedded.elasticsearch_node import throwaway_node
 from logagg.receipts import KEY_PREFIX
 from logagg.stack import ServiceProcess
 
@@ -55,14 +53,8 @@ SERVICE = "faults"
 @pytest.fixture(scope="module")
 def fault_elasticsearch() -> Iterator[ElasticsearchNode]:
     """A node of this module's, stopped and started again on the same port and data."""
-    work_dir = Path(tempfile.mkdtemp(prefix="logagg-test-es-faults-"))
-    node = ElasticsearchNode(find_distribution(REPO / ".cache" / "elasticsearch"), work_dir)
-    try:
-        node.start()
+    with throwaway_node(REPO / ".cache" / "elasticsearch", prefix="logagg-test-es-faults-") as node:
         yield node
-    finally:
-        node.stop()
-        shutil.rmtree(work_dir, ignore_errors=True)
 
 
 @dataclasses.dataclass

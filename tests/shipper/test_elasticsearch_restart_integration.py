@@ -7,11 +7,9 @@ folder, and the real ``logagg shipper es`` process working the queue throughout.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +19,7 @@ from elasticsearch import Elasticsearch
 
 from logagg.elasticsearch_client import connect_elasticsearch
 from logagg.embedded import ElasticsearchNode, free_port
-from logagg.embedded.elasticsearch_node import find_distribution
+from logagg.embedded.elasticsearch_node import throwaway_node
 from logagg.embedded.process import poll_until
 from logagg.queues import SHIP_ES, SHIP_ES_JOB, JobSpec, enqueue
 from logagg.redis_connection import connect_redis
@@ -41,14 +39,10 @@ BATCHES, EVENTS = 10, 100
 
 @pytest.fixture
 def own_node() -> Iterator[ElasticsearchNode]:
-    work_dir = Path(tempfile.mkdtemp(prefix="logagg-test-es-restart-"))
-    node = ElasticsearchNode(find_distribution(REPO / ".cache" / "elasticsearch"), work_dir)
-    try:
-        node.start()
+    with throwaway_node(
+        REPO / ".cache" / "elasticsearch", prefix="logagg-test-es-restart-"
+    ) as node:
         yield node
-    finally:
-        node.stop()
-        shutil.rmtree(work_dir, ignore_errors=True)
 
 
 def indexed(es: Elasticsearch, alias: str) -> int:

@@ -16,10 +16,12 @@ import os
 import re
 import shutil
 import stat
+import tempfile
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from logagg.embedded.process import ServerProcess, ServerStartError, free_port
@@ -194,3 +196,22 @@ class ElasticsearchNode(ServerProcess):
                 return json.load(answer).get("status") in ("yellow", "green")
         except (urllib.error.URLError, OSError, ValueError):
             return False
+
+
+@contextmanager
+def throwaway_node(
+    cache_dir: Path, *, prefix: str, settings: Mapping[str, str] | None = None
+) -> Iterator[ElasticsearchNode]:
+    """A started node whose data lives in a new temporary folder, removed after.
+
+    The folder is not under pytest's ``tmp_path``: that is private to root, and the node
+    runs unprivileged.
+    """
+    work_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    node = ElasticsearchNode(find_distribution(cache_dir), work_dir, settings=settings)
+    try:
+        node.start()
+        yield node
+    finally:
+        node.stop()
+        shutil.rmtree(work_dir, ignore_errors=True)
