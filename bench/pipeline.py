@@ -62,7 +62,7 @@ from bench.httpapi import login, register, wait_ready
 from bench.loadgen import HttpLoad, TcpFeed
 from bench.parsing import pure
 from bench.procstat import MACHINE, Sampler
-from logagg.embedded import ElasticsearchNode, RedisServer, S3Server, free_port
+from logagg.embedded import ElasticsearchNode, RedisServer, S3Server, ServerStartError, free_port
 from logagg.embedded.elasticsearch_node import find_distribution
 from logagg.parser import BatchIdentity, parse_lines
 from logagg.queues import ALL_QUEUES, ParsedBatch
@@ -521,7 +521,7 @@ def run_rsyslog(servers: Servers, bodies: Sequence[Body], lines: int, tag: str,
     daemon = rsyslog.Rsyslog(settings)
     try:
         daemon.start()
-    except (rsyslog.RsyslogError, OSError) as error:
+    except (ServerStartError, OSError) as error:
         return {"ran": False, "why": f"rsyslogd could not start: {error}"}
     payloads = [
         rsyslog.octet_counted(bodies[n % len(bodies)].lines)

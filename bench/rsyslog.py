@@ -10,13 +10,13 @@ Debian packages ``rsyslog`` and ``rsyslog-elasticsearch`` when they are missing;
 from __future__ import annotations
 
 import shutil
-import signal
 import socket
 import subprocess
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from logagg.embedded import ServerProcess, ServerStartError
 
 RSYSLOGD = "rsyslogd"
 MODULE_DIRS = (
@@ -145,25 +145,36 @@ def version() -> str | None:
     return out.stdout.splitlines()[0].strip() if out.stdout else None
 
 
-class RsyslogError(RuntimeError):
+class RsyslogError(ServerStartError):
     """rsyslogd did not start or did not accept connections; the message says why."""
 
 
-class Rsyslog:
+class Rsyslog(ServerProcess):
     """One foreground ``rsyslogd`` with the generated configuration."""
 
+    name = "rsyslogd"
+    start_timeout = 20.0
+
     def __init__(self, settings: RsyslogSettings) -> None:
+        super().__init__(settings.work_dir / "rsyslogd.out")
         self.settings = settings
         self.conf = settings.work_dir / "rsyslog.conf"
         self.pidfile = settings.work_dir / "rsyslogd.pid"
-        self.log = settings.work_dir / "rsyslogd.out"
-        self.process: subprocess.Popen[bytes] | None = None
 
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process else None
+    def command(self) -> Sequence[str]:
+        # -n: foreground; -i: our own pid file (not /run/rsyslogd.pid, which a system
+        # rsyslog may hold); -f: only our configuration.
+        return [rsyslogd_binary(), "-n", "-f", str(self.conf), "-i", str(self.pidfile)]
 
-    def start(self, timeout: float = 20.0) -> None:
+    def is_ready(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.settings.tcp_port), 1):
+                return True
+        except OSError:
+            return False
+
+    def start(self) -> None:
+        """Write and check the configuration, then start and wait until it listens."""
         self.settings.work_dir.mkdir(parents=True, exist_ok=True)
         self.conf.write_text(rsyslog_config(self.settings))
         check = subprocess.run(
@@ -174,49 +185,7 @@ class Rsyslog:
         )
         if check.returncode != 0:
             raise RsyslogError(f"rsyslogd -N1 refused the configuration:\n{check.stderr}")
-        with self.log.open("ab") as log:
-            # -n: foreground; -i: our own pid file (not /run/rsyslogd.pid, which a system
-            # rsyslog may hold); -f: only our configuration.
-            self.process = subprocess.Popen(
-                [rsyslogd_binary(), "-n", "-f", str(self.conf), "-i", str(self.pidfile)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RsyslogError(
-                    f"rsyslogd exited with {self.process.returncode}:\n{self.log_tail()}"
-                )
-            try:
-                with socket.create_connection(("127.0.0.1", self.settings.tcp_port), 1):
-                    return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RsyslogError(f"rsyslogd not listening after {timeout:.0f}s")
-            time.sleep(0.1)
-
-    def stop(self, timeout: float = 20.0) -> None:
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-    def log_tail(self, lines: int = 20) -> str:
-        try:
-            text = self.log.read_text(errors="replace")
-        except FileNotFoundError:
-            return "(no output)"
-        return "\n".join(text.splitlines()[-lines:])
+        super().start()
 
     def errors(self, limit: int = 3) -> list[str]:
         """The first lines of omelasticsearch's error file (rejected bulk items)."""
