@@ -40,6 +40,25 @@ def positive_float(text: str) -> float:
     return value
 
 
+MiB = 1024 * 1024
+# what ship and tail send: the files' lines as they are
+TEXT = "text/plain; charset=utf-8"
+
+
+def add_file_options(parser: argparse.ArgumentParser, files_help: str) -> None:
+    """The files and the batch bounds, as ``logagg ship`` and ``logagg tail`` take them."""
+    parser.add_argument("files", nargs="+", metavar="FILE", help=files_help)
+    parser.add_argument(
+        "--batch-lines", type=positive_int, default=1000, help="lines per request (1000)"
+    )
+    parser.add_argument(
+        "--batch-bytes",
+        type=positive_int,
+        default=4 * MiB,
+        help="bytes per request before compression (4 MiB); a longer line is cut",
+    )
+
+
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("connection")
     group.add_argument("--url", help=f"ingest base URL (else ${ENV_URL})")

@@ -19,10 +19,12 @@ from typing import Any
 
 from logagg.client.commands import (
     CONNECTION_HELP,
+    TEXT,
+    MiB,
     absolute_files,
     add_connection_options,
+    add_file_options,
     client_config,
-    positive_int,
     run,
     state_path,
 )
@@ -32,8 +34,6 @@ from logagg.client.state import OffsetStore, new_entry
 from logagg.client.transport import Transport
 
 PROG = "logagg ship"
-TEXT = "text/plain; charset=utf-8"
-MiB = 1024 * 1024
 
 EPILOG = f"""examples:
   LOGAGG_URL=http://127.0.0.1:3001 LOGAGG_USERNAME=billing LOGAGG_PASSWORD=... \\
@@ -55,16 +55,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="log files to send")
-    parser.add_argument(
-        "--batch-lines", type=positive_int, default=1000, help="lines per request (1000)"
-    )
-    parser.add_argument(
-        "--batch-bytes",
-        type=positive_int,
-        default=4 * MiB,
-        help="bytes per request before compression (4 MiB); a longer line is cut",
-    )
+    add_file_options(parser, "log files to send")
     parser.add_argument(
         "--final",
         action="store_true",

@@ -26,11 +26,12 @@ from typing import BinaryIO
 
 from logagg.client.commands import (
     CONNECTION_HELP,
+    TEXT,
     absolute_files,
     add_connection_options,
+    add_file_options,
     client_config,
     positive_float,
-    positive_int,
     run,
     state_path,
 )
@@ -47,8 +48,6 @@ from logagg.client.state import OffsetStore, new_entry
 from logagg.client.transport import Transport
 
 PROG = "logagg tail"
-TEXT = "text/plain; charset=utf-8"
-MiB = 1024 * 1024
 
 EPILOG = f"""examples:
   LOGAGG_URL=http://127.0.0.1:3001 LOGAGG_USERNAME=web LOGAGG_PASSWORD=... \\
@@ -70,16 +69,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="log files to follow")
-    parser.add_argument(
-        "--batch-lines", type=positive_int, default=1000, help="lines per request (1000)"
-    )
-    parser.add_argument(
-        "--batch-bytes",
-        type=positive_int,
-        default=4 * MiB,
-        help="bytes per request before compression (4 MiB); a longer line is cut",
-    )
+    add_file_options(parser, "log files to follow")
     parser.add_argument(
         "--batch-age",
         type=positive_float,
