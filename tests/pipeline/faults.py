@@ -21,6 +21,7 @@ from typing import Any
 import psutil
 from elasticsearch import ApiError, TransportError, helpers
 
+from bench.procstat import tree
 from logagg.embedded import free_port
 
 from .stack import Pipeline
@@ -232,13 +233,8 @@ def wait_delivered(
 
 def process_tree_rss(pid: int) -> int:
     """Resident bytes of ``pid`` and its children (a gunicorn master and its workers)."""
-    try:
-        root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0
     total = 0
-    for process in processes:
+    for process in tree(pid):
         with suppress(psutil.Error):  # ended since it was listed
             total += process.memory_info().rss
     return total
