@@ -30,7 +30,7 @@ from redis import Redis, RedisError
 from rq import Queue, SimpleWorker
 from rq.job import Job
 
-from logagg.queues import BatchJob, JobSerializer, job_queue
+from logagg.queues import BatchJob, BatchQueue, JobSerializer, job_queue
 
 # How long a running job stays leased without a renewal, how often the lease is renewed,
 # and how often workers look for lapsed leases: together they bound recovery after a kill -9.
@@ -130,6 +130,7 @@ def build_worker(
         connection=connection,
         serializer=JobSerializer,
         job_class=BatchJob,
+        queue_class=BatchQueue,
         name=worker_name,
         maintenance_interval=MAINTENANCE_INTERVAL_SECONDS,
     )

@@ -11,7 +11,7 @@ from rq import Retry
 from rq.job import JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
-from logagg import workers
+from logagg import queues, workers
 from logagg.queues import JobSerializer, job_queue
 
 pytestmark = pytest.mark.integration
@@ -82,3 +82,26 @@ def test_a_lapsed_lease_returns_the_job_for_a_retry(redis_url: str, short_leases
     job.refresh()
     assert job.retries_left == 1
     assert job.get_status() in (JobStatus.QUEUED, JobStatus.SCHEDULED)
+
+
+def test_a_maintenance_lock_left_by_a_killed_worker_holds_the_others_back_briefly(
+    redis_url: str, short_leases: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queues, "MAINTENANCE_LOCK_SECONDS", 1)
+    connection = Redis.from_url(redis_url)
+    queue = job_queue(QUEUE, connection)
+    job = queue.enqueue("time.sleep", 0, job_timeout=30, retry=Retry(max=2, interval=0))
+    dead = workers.build_worker([QUEUE], connection, name="dead")
+    # A worker that took the job, then died in its maintenance: lock taken, never released.
+    dead.prepare_execution(job)
+    dead.prepare_job_execution(job)
+    connection.lrem(queue.key, 0, job.id)
+    assert queue.acquire_maintenance_lock()
+    assert 0 < connection.ttl(queue.registry_cleaning_key) <= queues.MAINTENANCE_LOCK_SECONDS
+
+    time.sleep(workers.LEASE_SECONDS + 0.2)
+    workers.build_worker([QUEUE], connection, name="alive").clean_registries()
+
+    assert connection.lrange(queue.key, 0, -1) == [job.id.encode()]
+    job.refresh()
+    assert job.retries_left == 1
