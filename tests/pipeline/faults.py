@@ -20,9 +20,12 @@ from typing import Any
 
 import psutil
 from elasticsearch import ApiError, TransportError, helpers
+from redis import Redis
 
 from bench.procstat import tree
 from logagg.embedded import free_port
+from logagg.queues import ALL_QUEUES, queue_key, scheduled_key
+from logagg.receipts import KEY_PREFIX
 
 from .stack import Pipeline
 
@@ -91,6 +94,21 @@ class TcpProxy:
             self._connections.discard(source)
 
 
+@dataclasses.dataclass(frozen=True)
+class Acknowledgement:
+    """One request a client got a 202 for."""
+
+    client: str
+    first: int  # sequence number of its first line
+    count: int
+    batches: tuple[str, ...]  # the batch ids ingest stored it as
+    at: float  # wall-clock time the answer arrived
+
+    @property
+    def lines(self) -> set[tuple[str, int]]:
+        return {(self.client, seq) for seq in range(self.first, self.first + self.count)}
+
+
 @dataclasses.dataclass
 class Load:
     """Client processes posting numbered lines (``loadgen.py``) until stopped."""
@@ -137,18 +155,29 @@ class Load:
             seconds = max(seconds, summary["seconds"])
         return {"answers": dict(answers), "offered": offered, "acked": acked, "seconds": seconds}
 
-    def acked_lines(self) -> set[tuple[str, int]]:
-        """Every line acknowledged with a 202, as (client, sequence number)."""
-        acked: set[tuple[str, int]] = set()
+    def acknowledgements(self) -> list[Acknowledgement]:
+        """Every request answered with a 202, in each client's order."""
+        found = []
         for n in range(len(self.processes)):
             path = self.folder / f"acked-{n}.jsonl"
             if not path.exists():
                 continue
             for line in path.read_text().splitlines():
                 record = json.loads(line)
-                first, count = record["first"], record["count"]
-                acked.update((f"client{n}", seq) for seq in range(first, first + count))
-        return acked
+                found.append(
+                    Acknowledgement(
+                        f"client{n}",
+                        record["first"],
+                        record["count"],
+                        tuple(record["batches"]),
+                        record["at"],
+                    )
+                )
+        return found
+
+    def acked_lines(self) -> set[tuple[str, int]]:
+        """Every line acknowledged with a 202, as (client, sequence number)."""
+        return set().union(*(ack.lines for ack in self.acknowledgements()))
 
     def acked_batches(self) -> int:
         total = 0
@@ -244,3 +273,32 @@ def kill_group(pid: int) -> None:
     """SIGKILL a service and every process it started, as a crashed container ends."""
     with suppress(OSError):
         os.killpg(pid, signal.SIGKILL)
+
+
+def queue_state(redis: Redis) -> str:
+    """Where RQ holds the pipeline's jobs, and the receipts not delivered everywhere yet.
+
+    Printed with an incomplete delivery, so that a failure says where the missing batch
+    sits (a queue, RQ's intermediate list, a lease, a retry) and which lock, if any,
+    holds it there.
+    """
+    lines = []
+    for name in ALL_QUEUES:
+        lines.append(
+            f"{name}: queued {redis.llen(queue_key(name))}, "
+            f"intermediate {redis.lrange(queue_key(name) + ':intermediate', 0, -1)}, "
+            f"running {redis.zrange(f'rq:wip:{name}', 0, -1, withscores=True)}, "
+            f"retrying {redis.zrange(scheduled_key(name), 0, -1, withscores=True)}, "
+            f"failed {redis.zrange(f'rq:failed:{name}', 0, -1)}, "
+            f"cleaning lock ttl {redis.ttl(f'rq:clean_registries:{name}')}, "
+            f"scheduler lock ttl {redis.ttl(f'rq:scheduler-lock:{name}')}"
+        )
+    lines.append(f"now {time.time():.0f}")
+    for key in redis.scan_iter(f"{KEY_PREFIX}*"):
+        receipt = redis.hgetall(key)
+        events = receipt.get("events")
+        if events is None or any(
+            receipt.get(f"{sink}.delivered") != events for sink in ("elasticsearch", "archive")
+        ):
+            lines.append(f"{key}: {receipt}")
+    return "\n".join(lines)
