@@ -9,13 +9,12 @@ batches, and measures, in each round:
   in requests of the shipper's bulk size, into indices with the shipper's templates, over
   one and over two connections at once. The better of the two is the ceiling on this
   machine: no queue, no job, no JSON work on the client.
-- **shipper**: the batches enqueued on ``ship-es`` first, then worked by one, and by two,
-  real ``python -m logagg.shipper es --burst`` processes (shippers scale by adding
-  workers); the rate runs from the first job's start to the last job's end as Redis
-  recorded them, so process start-up is not counted. The better of the two is compared
-  with the ceiling.
-- **archive**: the same batches through one ``python -m logagg.shipper s3 --burst`` into
-  the S3 server: objects/s and compressed MB/s, timed the same way.
+- **shipper**: one, and two, real ``python -m logagg.shipper es`` processes (shippers
+  scale by adding workers) wait on ``ship-es``; the batches are enqueued at once, and the
+  rate runs from then until RQ counts the last job done, so process start-up and
+  shut-down are not counted. The better of the two is compared with the ceiling.
+- **archive**: the same batches through one ``python -m logagg.shipper s3`` into the S3
+  server: objects/s and compressed MB/s, timed the same way.
 
 Elasticsearch is warmed up first with one unmeasured direct load. The order of the runs
 reverses from one round to the next, each run writes fresh indices, and the figures
@@ -35,12 +34,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from elasticsearch import Elasticsearch
 from redis import Redis
+from rq import Worker
 
 from bench.bulk import BULK_DOCS, direct_load
 from logagg.elasticsearch_client import connect_elasticsearch
@@ -117,24 +119,69 @@ def make_batches(count: int, seed: int = 7) -> list[ParsedBatch]:
     return batches
 
 
-def _run_workers(sink: str, env: dict[str, str], workers: int) -> float:
-    """Run ``workers`` real shipper processes in burst mode; seconds until all exited."""
-    started = time.perf_counter()
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "logagg.shipper", sink, "--burst", "--name", f"bench{n}"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for n in range(workers)
-    ]
-    for process in processes:
-        _, stderr = process.communicate()
-        if process.returncode != 0:
-            raise SystemExit(f"shipper {sink} failed:\n{stderr[-3000:]}")
-    return time.perf_counter() - started
+@dataclass
+class _Workers:
+    """Real shipper processes, as a deployment runs them (not in burst mode).
+
+    Their stderr goes to a temporary file each: a pipe nobody reads while they work
+    could fill and stall them.
+    """
+
+    sink: str
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    logs: list[IO[bytes]] = field(default_factory=list)
+
+    def start(self, env: dict[str, str], workers: int) -> None:
+        for n in range(workers):
+            log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop())
+            self.logs.append(log)
+            self.processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "logagg.shipper", self.sink, "--name", f"bench{n}"],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                )
+            )
+
+    def check_alive(self, what: str) -> None:
+        for process, log in zip(self.processes, self.logs, strict=True):
+            if process.poll() is not None:
+                raise SystemExit(f"a shipper {self.sink} exited while {what}:\n{_tail(log)}")
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process, log in zip(self.processes, self.logs, strict=True):
+            process.wait(timeout=120)
+            if process.returncode != 0:
+                raise SystemExit(f"shipper {self.sink} failed:\n{_tail(log)}")
+            log.close()
+
+
+def _tail(log: IO[bytes]) -> str:
+    log.seek(0)
+    return log.read().decode(errors="replace")[-3000:]
+
+
+def _jobs_done(redis: Redis, workers: int) -> int:
+    """Jobs the bench workers finished, ok or failed, as RQ counts them per worker."""
+    done = 0
+    with redis.pipeline(transaction=False) as pipe:
+        for n in range(workers):
+            pipe.hmget(f"rq:worker:bench{n}", "successful_job_count", "failed_job_count")
+        for counts in pipe.execute():
+            done += sum(int(count or 0) for count in counts)
+    return done
+
+
+def _wait(check: Callable[[], bool], what: str, workers: _Workers, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        workers.check_alive(what)
+        if time.monotonic() > deadline:
+            raise SystemExit(f"not {what} after {timeout:.0f} s")
+        time.sleep(0.005)
 
 
 def run_shipper(
@@ -145,12 +192,13 @@ def run_shipper(
     batches: list[ParsedBatch],
     workers: int = 1,
 ) -> dict[str, float]:
-    """Enqueue every batch, then let ``workers`` real shipper processes work them in
-    burst mode.
+    """Time ``workers`` real shipper processes over every batch.
 
-    Finished jobs are deleted at once (as in production), so the time is the processes'
-    wall time less their start-up, measured by the same command on an empty queue just
-    before; what arrived is counted in the sink itself.
+    The processes start first and wait on the empty queue, as deployed shippers do; the
+    clock starts when all the batches are enqueued at once and stops when RQ has
+    counted the last one done. Process start-up and shut-down are not in the figure.
+    Finished jobs are deleted at once (as in production): what arrived is counted in
+    the sink itself.
     """
     redis.flushall()
     if sink == "es":
@@ -162,10 +210,30 @@ def run_shipper(
             prepare, prefix="bench", namespace=env["LOGAGG_ES_NAMESPACE"], layout="auto"
         )
         prepare.close()
-    startup = _run_workers(sink, env, workers)
-    for batch in batches:
-        enqueue(spec, batch, redis)
-    seconds = _run_workers(sink, env, workers) - startup
+    queue = job_queue(spec.queue, redis)
+    running = _Workers(sink)
+    try:
+        running.start(env, workers)
+        _wait(
+            lambda: len(Worker.all(queue=queue)) == workers,
+            "waiting on the queue",
+            running,
+            timeout=120,
+        )
+        with redis.pipeline() as pipe:
+            for batch in batches:
+                enqueue(spec, batch, redis, pipeline=pipe)
+            started = time.perf_counter()
+            pipe.execute()
+        _wait(
+            lambda: _jobs_done(redis, workers) >= len(batches),
+            "done with every batch",
+            running,
+            timeout=600,
+        )
+        seconds = time.perf_counter() - started
+    finally:
+        running.stop()
     failed = len(job_queue(spec.queue, redis).failed_job_registry)
     if failed or redis.llen(queue_key(spec.queue)):
         raise SystemExit(f"shipper {sink}: {failed} jobs failed or jobs were left waiting")
@@ -174,7 +242,6 @@ def run_shipper(
         "documents": documents,
         "seconds": seconds,
         "docs_per_s": documents / seconds,
-        "startup_seconds": startup,
     }
     if sink == "es":
         es = Elasticsearch(env["ELASTICSEARCH_URL"], request_timeout=120)
