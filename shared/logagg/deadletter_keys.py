@@ -8,7 +8,7 @@ with these names, without importing the shipper. Entry ids start with their sink
 from __future__ import annotations
 
 ENTRIES_KEY = "logagg:dlq:entries"  # hash: entry id -> JSON
-ORDER_KEY = "logagg:dlq:order"  # sorted set: entry id -> time stored, in ms
+ORDER_KEY = "logagg:dlq:order"  # sorted set: entry id -> time stored, in µs
 DROPPED_KEY = "logagg:dlq:dropped"  # counter: entries dropped, oldest first, over the cap
 
 

@@ -83,6 +83,20 @@ def test_the_oldest_are_dropped_past_the_cap_and_counted(fake_redis: Redis) -> N
     assert fake_redis.hlen("logagg:dlq:entries") == 3
 
 
+def test_the_oldest_are_dropped_first_even_when_the_clock_stands_still(
+    fake_redis: Redis,
+) -> None:
+    store = DeadLetterStore(fake_redis, max_entries=2, clock=lambda: 1_000_000.0)
+    # ids in the opposite of their age's order, as "elasticsearch:…" then "archive:…"
+    for n in (0, 1):
+        store.add([letter(n, sink="elasticsearch")])
+    store.add([letter(2, sink="archive")])
+    assert [d.id for d in store.entries()] == [
+        letter(1, sink="elasticsearch").id,
+        letter(2, sink="archive").id,
+    ]
+
+
 def test_replay_enqueues_one_batch_per_sink_and_batch_and_empties(fake_redis: Redis) -> None:
     store = DeadLetterStore(fake_redis, max_entries=100, clock=Clock())
     store.add([letter(0), letter(1), letter(0, batch="b2")])

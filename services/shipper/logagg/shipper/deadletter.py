@@ -113,12 +113,16 @@ class DeadLetterStore:
         self.redis = redis
         self.max_entries = max_entries
         self.clock = clock
+        self._last_score = 0
 
     def add(self, letters: Sequence[DeadLetter]) -> int:
         """Store ``letters``; return how many old entries were dropped to stay bounded."""
         if not letters:
             return 0
-        score = int(self.clock() * 1000)
+        # Microseconds, and strictly after this store's previous add: Redis orders equal
+        # scores by id, which would drop a newer letter before an older one.
+        score = max(int(self.clock() * 1_000_000), self._last_score + 1)
+        self._last_score = score
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(ENTRIES_KEY, mapping={letter.id: letter.to_json() for letter in letters})
         pipe.zadd(ORDER_KEY, {letter.id: score for letter in letters})
