@@ -53,6 +53,7 @@ from logagg.queues import (
     SHIP_S3_JOB,
     JobSpec,
     ParsedBatch,
+    encode_batch,
     enqueue,
     job_queue,
     queue_key,
@@ -222,7 +223,8 @@ def run_shipper(
         )
         with redis.pipeline() as pipe:
             for batch in batches:
-                enqueue(spec, batch, redis, pipeline=pipe)
+                # what the parser enqueues: Elasticsearch's batches come encoded
+                enqueue(spec, encode_batch(batch) if sink == "es" else batch, redis, pipeline=pipe)
             started = time.perf_counter()
             pipe.execute()
         _wait(

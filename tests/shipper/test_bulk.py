@@ -6,7 +6,9 @@ import json
 
 import pytest
 
+from logagg.queues import EncodedBatch, ParsedBatch, decoded_batch, encode_batch, encoded_sources
 from logagg.shipper.elasticsearch.bulk import (
+    bulk_items,
     chunk_items,
     document_id,
     encode_items,
@@ -67,3 +69,36 @@ def test_an_item_larger_than_the_byte_bound_goes_alone() -> None:
 def test_bounds_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         list(chunk_items([], max_documents=0, max_bytes=10))
+
+
+def awkward_batch() -> ParsedBatch:
+    """Events a route alone cannot always place: no id, no dataset, a time the parser
+    would not write, none at all, text that needs escaping."""
+    batch = make_batch("b", 6)
+    events = batch["events"]
+    del events[0]["event"]["id"]
+    del events[1]["event"]["dataset"]
+    events[2]["@timestamp"] = "2025-04-19T01:02:03+02:00"
+    del events[3]["@timestamp"]
+    events[4]["message"] = 'line "one"\nline\ttwo – naïve \u2028'
+    events[5]["event"]["dataset"] = "Weird Data/Set"
+    return batch
+
+
+@pytest.mark.parametrize("layout", list(Layout))
+def test_an_encoded_batch_makes_the_same_requests_as_its_objects(layout: Layout) -> None:
+    batch = awkward_batch()
+    from_objects = bulk_items(batch, layout, "prod")
+    from_encoded = bulk_items(encode_batch(batch), layout, "prod")
+    assert [(i.position, i.doc_id, i.index, i.lines) for i in from_encoded] == [
+        (i.position, i.doc_id, i.index, i.lines) for i in from_objects
+    ]
+    assert [i.event for i in from_encoded] == batch["events"]
+    assert decoded_batch(encode_batch(batch)) == batch
+
+
+def test_encoded_events_and_routes_must_pair_up() -> None:
+    encoded = encode_batch(make_batch("b", 3))
+    short = EncodedBatch(**{**encoded, "routes": encoded["routes"][:2]})
+    with pytest.raises(ValueError, match="3 encoded events for 2 routes"):
+        encoded_sources(short)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from logagg.queues import encode_batch
 from logagg.shipper.deadletter import DeadLetterStore
 from logagg.shipper.elasticsearch.layout import Layout
 from logagg.shipper.elasticsearch.sink import (
@@ -200,3 +201,32 @@ def test_a_single_item_too_large_is_dead_lettered(deadletters: DeadLetterStore) 
     assert [(d.reason, d.status) for d in deadletters.entries()] == [
         ("request_entity_too_large", 413)
     ]
+
+
+def test_an_encoded_batch_is_settled_item_by_item_with_its_events_decoded(
+    deadletters: DeadLetterStore,
+) -> None:
+    def answer(doc_id: str, _: dict[str, Any]) -> int:
+        return {"b-1": 429, "b-2": 400}.get(doc_id, 201)
+
+    batch = make_batch("b", 4)
+    transport = CannedTransport(answer)
+    sink, _ = sink_with(transport, deadletters, attempts=2)
+    with pytest.raises(Undelivered) as raised:
+        sink.ship(encode_batch(batch))
+    assert raised.value.events == [batch["events"][1]]
+    assert raised.value.delivered == 2
+    (letter,) = deadletters.entries()
+    assert letter.id == "elasticsearch:b-2"
+    assert letter.events == [batch["events"][2]]
+
+
+def test_a_whole_request_failure_owes_the_decoded_events_of_an_encoded_batch(
+    deadletters: DeadLetterStore,
+) -> None:
+    batch = make_batch("b", 5)
+    transport = CannedTransport(ok, BulkRequestFailed(None, "ConnectionError", "refused"))
+    sink, _ = sink_with(transport, deadletters, docs=2)
+    with pytest.raises(Undelivered) as raised:
+        sink.ship(encode_batch(batch))
+    assert raised.value.events == batch["events"][2:]

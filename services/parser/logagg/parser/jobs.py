@@ -17,7 +17,15 @@ from rq import get_current_job
 from logagg.errors import PermanentError
 from logagg.parser.parsing import parse_batch as parse_raw_batch
 from logagg.parser.settings import ParserSettings
-from logagg.queues import SHIP_ES_JOB, SHIP_S3_JOB, JobSpec, ParsedBatch, RawBatch, enqueue
+from logagg.queues import (
+    SHIP_ES_JOB,
+    SHIP_S3_JOB,
+    JobSpec,
+    ParsedBatch,
+    RawBatch,
+    encode_batch,
+    enqueue,
+)
 from logagg.receipts import record_parsed
 
 SINK_JOBS: dict[str, JobSpec] = {"elasticsearch": SHIP_ES_JOB, "s3": SHIP_S3_JOB}
@@ -46,10 +54,16 @@ def ship(
     request_id: str | None = None,
 ) -> None:
     """Enqueue ``parsed`` for every sink in ``sinks`` and record its receipt, in one
-    MULTI/EXEC transaction."""
+    MULTI/EXEC transaction.
+
+    Elasticsearch's shipper gets the events encoded (:func:`~logagg.queues.encode_batch`):
+    it sends each event's JSON on as it is. The archive's gets them as objects, which it
+    partitions by service and hour.
+    """
     with connection.pipeline(transaction=True) as pipeline:
         for sink in sinks:
-            enqueue(SINK_JOBS[sink], parsed, connection, pipeline=pipeline)
+            payload = encode_batch(parsed) if sink == "elasticsearch" else parsed
+            enqueue(SINK_JOBS[sink], payload, connection, pipeline=pipeline)
         record_parsed(
             pipeline,
             parsed["batch_id"],

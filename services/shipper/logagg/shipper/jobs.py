@@ -15,7 +15,7 @@ from typing import Any
 
 from rq import get_current_job
 
-from logagg.queues import ParsedBatch
+from logagg.queues import ShipBatch, decoded_batch
 from logagg.receipts import record_shipped
 from logagg.redis_connection import connect_redis
 from logagg.shipper.deadletter import DeadLetter, Sink, batch_letter_id, now_rfc3339
@@ -58,7 +58,7 @@ def _job_attempt() -> tuple[int, bool]:
 
 
 def _give_up(
-    runtime: ShipperRuntime, sink: Sink, batch: ParsedBatch, failure: Undelivered, attempt: int
+    runtime: ShipperRuntime, sink: Sink, batch: ShipBatch, failure: Undelivered, attempt: int
 ) -> int:
     letter = DeadLetter(
         id=batch_letter_id(sink, batch["batch_id"]),
@@ -89,7 +89,7 @@ def _give_up(
 def _record(
     runtime: ShipperRuntime,
     sink: Sink,
-    batch: ParsedBatch,
+    batch: ShipBatch,
     delivered: int,
     dead_letter_reasons: Mapping[str, int],
 ) -> None:
@@ -108,7 +108,7 @@ def _record(
 def _failed(
     runtime: ShipperRuntime,
     sink: Sink,
-    batch: ParsedBatch,
+    batch: ShipBatch,
     error: Exception,
     attempt: int,
     last: bool,
@@ -130,7 +130,7 @@ def _failed(
         _record(runtime, sink, batch, error.delivered, reasons)
         return {"dead_lettered": dead}
     reason = "sink_unavailable" if isinstance(error, SinkUnavailable) else type(error).__name__
-    failure = Undelivered(reason, str(error), list(batch["events"]))
+    failure = Undelivered(reason, str(error), list(decoded_batch(batch)["events"]))
     dead = _give_up(runtime, sink, batch, failure, attempt)
     _record(runtime, sink, batch, 0, {reason: dead})
     if isinstance(error, SinkUnavailable):
@@ -138,8 +138,8 @@ def _failed(
     raise error
 
 
-def ship_to_elasticsearch(payload: ParsedBatch) -> dict[str, Any]:
-    """Index one parsed batch into Elasticsearch."""
+def ship_to_elasticsearch(payload: ShipBatch) -> dict[str, Any]:
+    """Index one parsed batch (as the parser encodes it, or as replays send it)."""
     runtime = current_runtime()
     attempt, last = _job_attempt()
     try:
@@ -155,12 +155,12 @@ def ship_to_elasticsearch(payload: ParsedBatch) -> dict[str, Any]:
     }
 
 
-def ship_to_archive(payload: ParsedBatch) -> dict[str, Any]:
+def ship_to_archive(payload: ShipBatch) -> dict[str, Any]:
     """Write one parsed batch to the archive (S3 or the local folder)."""
     runtime = current_runtime()
     attempt, last = _job_attempt()
     try:
-        objects = runtime.archive_sink().ship(payload)
+        objects = runtime.archive_sink().ship(decoded_batch(payload))
     except Exception as error:
         return _failed(runtime, "archive", payload, error, attempt, last)
     _record(runtime, "archive", payload, sum(obj.event_count for obj in objects), {})

@@ -6,9 +6,9 @@ import gzip
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from logagg.eventjson import dumps
 from logagg.queues import ParsedBatch
 from logagg.shipper.archive.keys import object_key, partition_events
-from logagg.shipper.encoding import dumps
 
 CONTENT_TYPE = "application/x-ndjson"
 CONTENT_ENCODING = "gzip"

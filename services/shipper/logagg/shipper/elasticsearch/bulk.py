@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from logagg.shipper.elasticsearch.layout import Layout, target_index
-from logagg.shipper.encoding import dumps
+from logagg.eventjson import dumps, loads
+from logagg.queues import EncodedBatch, ParsedBatch, ShipBatch, encoded_sources, is_encoded
+from logagg.shipper.elasticsearch.layout import Layout, routed_index, target_index
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,11 +21,19 @@ class BulkItem:
     doc_id: str
     index: str
     lines: bytes  # action line and source line, each ending in "\n"
-    event: dict[str, Any]
+    decoded: dict[str, Any] | None = None  # the event, when it came as an object
 
     @property
     def size(self) -> int:
         return len(self.lines)
+
+    @property
+    def event(self) -> dict[str, Any]:
+        """The event (decoded from its source line when it came encoded): for dead letters."""
+        if self.decoded is not None:
+            return self.decoded
+        event: dict[str, Any] = loads(self.lines[self.lines.index(b"\n") + 1 : -1])
+        return event
 
 
 def document_id(event: dict[str, Any], batch_id: str, position: int) -> str:
@@ -39,6 +48,22 @@ def document_id(event: dict[str, Any], batch_id: str, position: int) -> str:
     return f"{batch_id}-{position}"
 
 
+def _action_start(index: str) -> bytes:
+    # index names hold only [a-z0-9_.-]: no escaping needed there
+    return b'{"create":{"_index":"' + index.encode() + b'","_id":'
+
+
+def _item_lines(action_start: bytes, doc_id: str, source: bytes) -> bytes:
+    return b"".join((action_start, dumps(doc_id), b"}}\n", source, b"\n"))
+
+
+def bulk_items(batch: ShipBatch, layout: Layout, namespace: str) -> list[BulkItem]:
+    """Every event of ``batch``, in either form, as a bulk ``create`` item."""
+    if is_encoded(batch):
+        return encode_routed(batch, layout, namespace)
+    return encode_items(cast(ParsedBatch, batch)["events"], batch["batch_id"], layout, namespace)
+
+
 def encode_items(
     events: Sequence[dict[str, Any]], batch_id: str, layout: Layout, namespace: str
 ) -> list[BulkItem]:
@@ -47,19 +72,28 @@ def encode_items(
     for position, event in enumerate(events):
         doc_id = document_id(event, batch_id, position)
         index = target_index(event, layout, namespace)
-        # index names hold only [a-z0-9_.-]: no escaping needed there
-        lines = b"".join(
-            (
-                b'{"create":{"_index":"',
-                index.encode(),
-                b'","_id":',
-                dumps(doc_id),
-                b"}}\n",
-                dumps(event),
-                b"\n",
-            )
-        )
+        lines = _item_lines(_action_start(index), doc_id, dumps(event))
         items.append(BulkItem(position, doc_id, index, lines, event))
+    return items
+
+
+def encode_routed(batch: EncodedBatch, layout: Layout, namespace: str) -> list[BulkItem]:
+    """Bulk ``create`` items of an encoded batch: each event's JSON as it came, after an
+    action line made from its route. An event whose route cannot tell its daily index (a
+    time the parser did not write) is decoded and placed as :func:`encode_items` would."""
+    batch_id = batch["batch_id"]
+    items = []
+    for position, (source, (event_id, dataset, stamp)) in enumerate(
+        zip(encoded_sources(batch), batch["routes"], strict=True)
+    ):
+        doc_id = event_id or f"{batch_id}-{position}"
+        index = routed_index(dataset, stamp, layout, namespace)
+        decoded = None
+        if index is None:
+            decoded = loads(source)
+            index = target_index(decoded, layout, namespace)
+        lines = _item_lines(_action_start(index), doc_id, source)
+        items.append(BulkItem(position, doc_id, index, lines, decoded))
     return items
 
 

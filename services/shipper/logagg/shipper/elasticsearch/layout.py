@@ -24,13 +24,17 @@ class Layout(Enum):
 
 
 def dataset_of(event: dict[str, Any]) -> str:
-    """``event.dataset`` made safe for an index name (``generic`` when absent).
+    """``event.dataset`` made safe for an index name (``generic`` when absent)."""
+    meta = event.get("event")
+    return dataset_name(meta.get("dataset") if isinstance(meta, dict) else None)
+
+
+def dataset_name(raw: object) -> str:
+    """A raw ``event.dataset`` made safe for an index name (``generic`` when absent).
 
     Elastic's naming scheme allows lower-case letters, digits, ``_`` and ``.`` in the
     dataset (``-`` separates the parts of the name), at most 100 characters.
     """
-    meta = event.get("event")
-    raw = meta.get("dataset") if isinstance(meta, dict) else None
     if not isinstance(raw, str):
         return DEFAULT_DATASET
     return _clean_dataset(raw)
@@ -52,18 +56,21 @@ def _utc_day(date_text: str) -> str | None:
 
 
 def index_day(event: dict[str, Any]) -> str | None:
-    """The UTC day of the event as ``YYYY.MM.DD``, or ``None`` without a usable time.
-
-    The parser writes ``@timestamp`` as ``YYYY-MM-DDTHH:MM:SS.sssZ``: its first ten
-    characters are the UTC day, checked once per distinct day. Anything else is parsed.
-    """
-    stamp = event.get("@timestamp")
-    if isinstance(stamp, str) and len(stamp) > 11 and stamp[10] == "T" and stamp[-1] == "Z":
-        day = _utc_day(stamp[:10])
-        if day is not None:
-            return day
+    """The UTC day of the event as ``YYYY.MM.DD``, or ``None`` without a usable time."""
+    day = canonical_day(event.get("@timestamp"))
+    if day is not None:
+        return day
     moment = event_time(event)
     return f"{moment:%Y.%m.%d}" if moment else None
+
+
+def canonical_day(stamp: object) -> str | None:
+    """The UTC day ``YYYY.MM.DD`` of an ``@timestamp`` as the parser writes it
+    (``YYYY-MM-DDTHH:MM:SS.sssZ``: its first ten characters, checked once per distinct
+    day), or ``None`` for anything else, which only the whole event can date."""
+    if isinstance(stamp, str) and len(stamp) > 11 and stamp[10] == "T" and stamp[-1] == "Z":
+        return _utc_day(stamp[:10])
+    return None
 
 
 def alias_name(dataset: str, namespace: str) -> str:
@@ -84,3 +91,15 @@ def target_index(event: dict[str, Any], layout: Layout, namespace: str) -> str:
         return base
     day = index_day(event)
     return f"{base}-{day}" if day else f"{base}-undated"
+
+
+def routed_index(
+    dataset: str | None, stamp: str | None, layout: Layout, namespace: str
+) -> str | None:
+    """:func:`target_index` from an event's route (its raw ``event.dataset`` and
+    ``@timestamp``), or ``None`` when only the whole event can tell its day."""
+    base = alias_name(dataset_name(dataset), namespace)
+    if layout is Layout.DATA_STREAM:
+        return base
+    day = canonical_day(stamp)
+    return f"{base}-{day}" if day else None

@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
-from logagg.queues import ParsedBatch
+from logagg.queues import ShipBatch
 from logagg.shipper.deadletter import DeadLetter, DeadLetterStore, item_letter_id, now_rfc3339
-from logagg.shipper.elasticsearch.bulk import BulkItem, chunk_items, encode_items, request_body
+from logagg.shipper.elasticsearch.bulk import BulkItem, bulk_items, chunk_items, request_body
 from logagg.shipper.elasticsearch.layout import Layout
 from logagg.shipper.elasticsearch.outcomes import (
     BulkOutcome,
@@ -110,7 +110,7 @@ class ElasticsearchSink:
         self.rng = rng
         self._prepared: set[str] = set()
 
-    def ship(self, batch: ParsedBatch, *, attempt: int = 1) -> ShipReport:
+    def ship(self, batch: ShipBatch, *, attempt: int = 1) -> ShipReport:
         """Deliver ``batch``: every event ends up indexed, already there, or dead-lettered.
 
         Items answered ``429``/``5xx`` are sent again, alone, with backoff. When they are
@@ -120,7 +120,7 @@ class ElasticsearchSink:
         try number, recorded with dead letters.
         """
         started = time.perf_counter()
-        items = encode_items(batch["events"], batch["batch_id"], self.layout, self.namespace)
+        items = bulk_items(batch, self.layout, self.namespace)
         report = ShipReport()
         settled: set[int] = set()
         try:
@@ -208,7 +208,7 @@ class ElasticsearchSink:
     def _settle(
         self,
         outcome: BulkOutcome,
-        batch: ParsedBatch,
+        batch: ShipBatch,
         attempt: int,
         report: ShipReport,
         settled: set[int],

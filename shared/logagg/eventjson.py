@@ -1,6 +1,8 @@
-"""JSON on the shipper's hot path: every event is encoded again for Elasticsearch and the
-archive, so this uses orjson (several times faster than the standard library), falling
-back to the standard library for what orjson refuses.
+"""Events as JSON on the hot paths: orjson (several times faster than the standard
+library), and the standard library for what orjson refuses.
+
+The parser encodes every event once for the Elasticsearch shipper, which forwards the
+bytes; the archive shipper encodes events again; dead letters decode them.
 """
 
 from __future__ import annotations
@@ -21,3 +23,8 @@ def dumps(value: Any) -> bytes:
         return orjson.dumps(value)
     except TypeError:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def loads(data: bytes | str) -> Any:
+    """The value of JSON text ``data``, read as job payloads are (orjson)."""
+    return orjson.loads(data)

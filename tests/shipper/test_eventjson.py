@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from logagg.shipper.encoding import dumps
+from logagg.eventjson import dumps
 
 from .events import make_batch
 
