@@ -463,15 +463,28 @@ def _burst_figures(
 ) -> dict[str, Any]:
     done = series[-1][1] if series else 0
     figures: dict[str, Any] = {"searchable": done, "complete": done >= total}
+    finished = stats.time_reaching(series, total)
     try:
         window = stats.window_by_fraction(series, total, 0.1, 0.9)
     except ValueError as error:
-        figures["error"] = str(error)
+        if not finished or finished <= started:
+            figures["error"] = str(error)
+            return figures
+        # 10% and 90% arrived within one poll: the rate over the whole burst instead
+        figures.update(
+            {
+                "lines_per_s": total / (finished - started),
+                "window": "first_to_last",
+                "window_seconds": finished - started,
+                "first_to_last_seconds": finished - started,
+                "cpu_s_per_million": dict.fromkeys(groups),
+            }
+        )
         return figures
-    finished = stats.time_reaching(series, total)
     figures.update(
         {
             "lines_per_s": window.rate,
+            "window": "10%-90%",
             "window_seconds": window.seconds,
             "first_to_last_seconds": (finished - started) if finished else None,
             "cpu_s_per_million": _cpu_per_million(sampler, series, window, groups),
@@ -1408,8 +1421,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     servers, bodies, options.reference_lines, f"r{rep}", work, options.warm_bodies
                 )
                 servers.reset()
-                if not figures["rsyslog"].get("ran") or not figures["rsyslog"].get("complete"):
-                    why = figures["rsyslog"].get("why", "incomplete")
+                measured = figures["rsyslog"]
+                if not measured.get("ran") or not measured.get("complete") or measured.get("error"):
+                    why = measured.get("why") or measured.get("error") or "incomplete"
                     print(f"\n!!! rsyslog reference FAILED: {why}\n", flush=True)
                     report["rsyslog_unavailable"] = why
                 else:
