@@ -21,11 +21,12 @@ from typing import Any
 import psutil
 from elasticsearch import ApiError, TransportError, helpers
 from redis import Redis
+from rq.scheduler import SCHEDULER_LOCKING_KEY_TEMPLATE
 
 from bench.procstat import tree
 from logagg.embedded import free_port
-from logagg.queues import ALL_QUEUES, queue_key, scheduled_key
-from logagg.receipts import KEY_PREFIX
+from logagg.queues import ALL_QUEUES, job_queue
+from logagg.receipts import batch_key, receipt_answer
 
 from .stack import Pipeline
 
@@ -284,21 +285,25 @@ def queue_state(redis: Redis) -> str:
     """
     lines = []
     for name in ALL_QUEUES:
+        queue = job_queue(name, redis)
         lines.append(
-            f"{name}: queued {redis.llen(queue_key(name))}, "
-            f"intermediate {redis.lrange(queue_key(name) + ':intermediate', 0, -1)}, "
-            f"running {redis.zrange(f'rq:wip:{name}', 0, -1, withscores=True)}, "
-            f"retrying {redis.zrange(scheduled_key(name), 0, -1, withscores=True)}, "
-            f"failed {redis.zrange(f'rq:failed:{name}', 0, -1)}, "
-            f"cleaning lock ttl {redis.ttl(f'rq:clean_registries:{name}')}, "
-            f"scheduler lock ttl {redis.ttl(f'rq:scheduler-lock:{name}')}"
+            f"{name}: queued {queue.count}, "
+            f"intermediate {redis.lrange(queue.intermediate_queue_key, 0, -1)}, "
+            f"running {redis.zrange(queue.started_job_registry.key, 0, -1, withscores=True)}, "
+            f"retrying {redis.zrange(queue.scheduled_job_registry.key, 0, -1, withscores=True)}, "
+            f"failed {queue.failed_job_registry.get_job_ids()}, "
+            f"cleaning lock ttl {redis.ttl(queue.registry_cleaning_key)}, "
+            f"scheduler lock ttl {redis.ttl(SCHEDULER_LOCKING_KEY_TEMPLATE % name)}"
         )
     lines.append(f"now {time.time():.0f}")
-    for key in redis.scan_iter(f"{KEY_PREFIX}*"):
-        receipt = redis.hgetall(key)
-        events = receipt.get("events")
-        if events is None or any(
-            receipt.get(f"{sink}.delivered") != events for sink in ("elasticsearch", "archive")
-        ):
-            lines.append(f"{key}: {receipt}")
+    # batch receipts are hashes; a request's list of batch ids shares the prefix
+    for key in redis.scan_iter(match=batch_key("*"), _type="hash"):
+        batch_id = _text(key).removeprefix(batch_key(""))
+        fields = {_text(k): _text(v) for k, v in redis.hgetall(key).items()}
+        if receipt_answer(batch_id, fields)["status"] != "delivered":
+            lines.append(f"{batch_id}: {fields}")
     return "\n".join(lines)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
