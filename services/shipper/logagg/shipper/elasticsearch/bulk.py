@@ -41,10 +41,15 @@ def document_id(event: dict[str, Any], batch_id: str, position: int) -> str:
     here when an event arrives without one, so the id stays deterministic either way.
     """
     meta = event.get("event")
-    if isinstance(meta, dict):
-        given = meta.get("id")
-        if isinstance(given, str) and given:
-            return given
+    return given_or_positional_id(
+        meta.get("id") if isinstance(meta, dict) else None, batch_id, position
+    )
+
+
+def given_or_positional_id(given: object, batch_id: str, position: int) -> str:
+    """``given`` when it is a non-empty string, else ``<batch_id>-<position>``."""
+    if isinstance(given, str) and given:
+        return given
     return f"{batch_id}-{position}"
 
 
@@ -86,7 +91,7 @@ def encode_routed(batch: EncodedBatch, layout: Layout, namespace: str) -> list[B
     for position, (source, (event_id, dataset, stamp)) in enumerate(
         zip(encoded_sources(batch), batch["routes"], strict=True)
     ):
-        doc_id = event_id or f"{batch_id}-{position}"
+        doc_id = given_or_positional_id(event_id, batch_id, position)
         index = routed_index(dataset, stamp, layout, namespace)
         decoded = None
         if index is None:
