@@ -89,7 +89,7 @@ def draw(report: dict[str, Any], prefix: Path) -> list[Path]:
                 f"(n={len(pooled)}, median {statistics.median(pooled):.2f}s)",
             )
     axis.axvline(2.0, color="red", linestyle=":", label="target p99 at 50%: 2 s")
-    axis.set_xlabel("seconds from the 202 to every line of the batch searchable")
+    axis.set_xlabel("seconds from the 200 to every line of the batch searchable")
     axis.set_ylabel("share of batches")
     axis.set_title("latency CDF, pooled over the runs")
     axis.grid(alpha=0.3)

@@ -12,7 +12,7 @@ and measures ``LogaggHandler`` in this process:
   sends batches to the server; next to the same logger with a ``NullHandler`` (what
   ``logging`` itself costs);
 - records/s delivered end to end: ``--records`` records logged as fast as possible, until
-  the last batch's ``202`` (every record in a parse job in Redis, counted there).
+  the last batch's ``200`` (every record in a parse job in Redis, counted there).
 
 Both in the default text format and with ``fields=True``. Results are printed and
 written to ``bench/results/client-<time>.json``.
@@ -123,7 +123,7 @@ def run_mode(
     assert handler.drain(120), "the calls' records were not delivered"
     counted = handler.counters()
 
-    # end to end: log as fast as possible, then wait for the last 202
+    # end to end: log as fast as possible, then wait for the last 200
     empty_queue(redis)
     sent_before = counted.sent
     started = time.perf_counter()

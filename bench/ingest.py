@@ -236,7 +236,7 @@ def _cpu_seconds(pids: list[int]) -> float:
 
 def _summary(name: str, result: LoadResult, lines_per_request: int) -> dict[str, Any]:
     seconds = result.elapsed or float("nan")
-    accepted = result.statuses.get(202, 0)
+    accepted = result.statuses.get(200, 0)
     return {
         "phase": name,
         "requests": result.requests,
@@ -290,7 +290,7 @@ def profile_in_process(redis_url: str, token_settings: dict[str, str]) -> None:
         }
 
     def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
-        if not status.startswith("202"):
+        if not status.startswith("200"):
             raise RuntimeError(status)
 
     line = b"2026-11-28T00:52:52.123Z INFO [worker-3] app.payments: charge accepted\n"
@@ -383,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
             result = run_load(port, token, body, duration=duration, **load)
             summary = _summary(name, result, lines)
             # CPU per accepted request: what the work costs, whatever else the machine runs.
-            accepted = max(result.statuses.get(202, 0), 1)
+            accepted = max(result.statuses.get(200, 0), 1)
             summary["gunicorn_cpu_ms_per_request"] = round(
                 (_cpu_seconds(servers) - app_cpu) * 1000 / accepted, 3
             )

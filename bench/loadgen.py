@@ -11,7 +11,7 @@ modes:
   answers to earlier ones (several connections per process, so one slow answer does not
   hold up the schedule), so queueing shows in the figures instead of slowing the load.
 
-Every answered request is reported on a queue as it happens: the 202's batch ids, lines
+Every answered request is reported on a queue as it happens: the 200's batch ids, lines
 accepted, and when it was scheduled, sent and answered (``time.time()``, comparable
 across processes).
 """
@@ -115,8 +115,8 @@ def _http_thread(
         if closing:
             connection.close()
             connection = _connection(port)
-        accepted = answer.get("accepted", 0) if status == 202 and answer else 0
-        batches = answer.get("batches", []) if status == 202 and answer else []
+        accepted = answer.get("accepted", 0) if status == 200 and answer else 0
+        batches = answer.get("batches", []) if status == 200 and answer else []
         out.put((seq, index, scheduled, sent, done, status, batches, accepted))
     connection.close()
 

@@ -19,7 +19,7 @@ Elasticsearch (the test distribution in ``.cache/elasticsearch``, 1 GiB heap as
   - sustained throughput: lines/s from ``POST /log`` to searchable in Elasticsearch
     (``_count`` without forcing a refresh) AND in the archive (objects listed in the
     bucket), over a steady window that leaves out the warm-up;
-  - latency at 50% and 90% of that rate (open-loop load): from each 202 to the batch's
+  - latency at 50% and 90% of that rate (open-loop load): from each 200 to the batch's
     every line searchable, found by polling Elasticsearch every 100 ms;
   - per stage: rates, CPU seconds per million lines, peak RSS of every process, Redis
     memory at the peak backlog, queue depths over time.
@@ -760,7 +760,7 @@ class Deliveries:
         batch_id = parts[-1].removesuffix(".ndjson.gz")
         body = self.body_of.get(batch_id)
         if body is None:
-            return None  # its 202 has not been read yet
+            return None  # its 200 has not been read yet
         date, hour = parts[-3].removeprefix("date="), parts[-2].removeprefix("hour=")
         events = self.expected[body].partitions.get((date, hour))
         if events is not None:
@@ -856,11 +856,11 @@ def latency_phase(
     seconds: float,
     expected: Sequence[Expectation],
 ) -> dict[str, Any]:
-    """Open-loop load at ``rate_lines``; per batch, 202 → every line searchable."""
+    """Open-loop load at ``rate_lines``; per batch, 200 → every line searchable."""
     rate = rate_lines / BATCH_LINES
     load.prepare({"mode": "open", "rate": rate, "duration": seconds})
     start = load.go()
-    outstanding: dict[str, tuple[float, float, int]] = {}  # batch -> (202, scheduled, events)
+    outstanding: dict[str, tuple[float, float, int]] = {}  # batch -> (200, scheduled, events)
     seen: dict[str, float] = {}
     records: list[tuple[Any, ...]] = []
     ended_at: float | None = None
@@ -986,7 +986,7 @@ def run_pipeline(
         records = phase["records"]
         batch_ids = [b for r in records for b in r[6]]
         receipts = _receipts(servers.redis, batch_ids)
-        accepted = stats.cumulative((r[4], r[7]) for r in records if r[5] == 202)
+        accepted = stats.cumulative((r[4], r[7]) for r in records if r[5] == 200)
         parsed = stats.cumulative(
             (_epoch(x.get("parsed_at")) or 0.0, float(x.get("events", 0)))
             for x in receipts.values()
@@ -1317,7 +1317,7 @@ def table(report: dict[str, Any]) -> str:
             f"  {'':>7} Redis used_memory peak {_fmt(entry['redis_used_memory_peak_mib'], 1, 1)}"
             " MiB"
         )
-    lines.append("\n  latency, 202 → searchable, pooled over the runs (seconds):")
+    lines.append("\n  latency, 200 → searchable, pooled over the runs (seconds):")
     for key, entry in s["pipeline"].items():
         for name, lat in entry["latency"].items():
             lines.append(

@@ -70,7 +70,7 @@ def test_original_client_flow_on_gunicorn(redis_url: str, tmp_path: Path) -> Non
             body=log_file,
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         )
-        assert status == 202, body
+        assert status == 200, body
         answer = json.loads(body)
         assert answer["accepted"] == 2
 

@@ -38,9 +38,10 @@ def test_text_body_is_stored_as_one_batch(
     response = post(
         client, writer_token, b"first line\r\nsecond line\n\nthird\n", Content_Type="text/plain"
     )
-    assert response.status_code == 202
+    assert response.status_code == 200
     answer = response.get_json()
     assert answer["accepted"] == 3
+    assert answer["status"] == "queued"
     assert answer["truncated"] == 0
     assert answer["batches"] == [answer["batch_id"] + "-0"]
     (payload,) = stored(redis)
@@ -64,7 +65,7 @@ def test_json_content_type_with_text_body_is_accepted_as_text(
 ) -> None:
     body = "2026-11-28 00:00:00 INFO one\n2026-11-28 00:00:01 WARN two - with hyphens\n"
     response = post(client, writer_token, body, Content_Type="application/json")
-    assert response.status_code == 202
+    assert response.status_code == 200
     (payload,) = stored(redis)
     assert payload["content_kind"] == "text"
     assert payload["lines"][1] == "2026-11-28 00:00:01 WARN two - with hyphens"
@@ -93,7 +94,7 @@ def test_gzip_body(client: FlaskClient, writer_token: str, redis: fakeredis.Fake
     response = post(
         client, writer_token, gzip.compress(b"zipped\nlines\n"), Content_Encoding="gzip"
     )
-    assert response.status_code == 202
+    assert response.status_code == 200
     assert stored(redis)[0]["lines"] == ["zipped", "lines"]
 
 
@@ -119,7 +120,7 @@ def test_long_line_and_bad_utf8_are_marked(
     client = app.test_client()
     token = login(client, *WRITER)["access"]
     response = post(client, token, b"ok\n" + b"L" * 500 + b"\nbad \xff byte\n")
-    assert response.status_code == 202
+    assert response.status_code == 200
     assert response.get_json()["truncated"] == 1
     (payload,) = stored(redis)
     assert payload["lines"][1] == "L" * 100
@@ -145,7 +146,7 @@ def test_empty_body_accepts_nothing(
     client: FlaskClient, writer_token: str, redis: fakeredis.FakeRedis
 ) -> None:
     response = post(client, writer_token, b"\n\n")
-    assert response.status_code == 202
+    assert response.status_code == 200
     assert response.get_json()["accepted"] == 0
     assert response.get_json()["batches"] == []
     assert stored(redis) == []
@@ -158,7 +159,7 @@ def test_backlog_past_the_bound_is_429_and_stores_nothing(
     client = app.test_client()
     token = login(client, *WRITER)["access"]
     for n in range(2):
-        assert post(client, token, f"line {n}").status_code == 202
+        assert post(client, token, f"line {n}").status_code == 200
     # Jobs waiting in any stage count, not only the parse queue.
     redis.rpush(queue_key(ALL_QUEUES[-1]), "some-shipping-job")
     refused = post(client, token, "one too many")
@@ -180,10 +181,10 @@ def test_jobs_waiting_for_a_retry_count_in_the_backlog(
     assert refused.status_code == 429
     assert stored(redis) == []
     redis.zrem(scheduled_key(SHIP_ES), "ship-es-a")
-    assert post(client, token, "let in").status_code == 202
+    assert post(client, token, "let in").status_code == 200
 
 
-def test_redis_down_is_503_never_202(
+def test_redis_down_is_503_never_200(
     client: FlaskClient, writer_token: str, fake_server: fakeredis.FakeServer
 ) -> None:
     fake_server.connected = False
@@ -226,8 +227,8 @@ def test_failed_enqueue_stores_no_batch_of_the_request(
 def test_writer_and_admin_may_post(
     client: FlaskClient, writer_token: str, admin_token: str
 ) -> None:
-    assert post(client, writer_token, "w").status_code == 202
-    assert post(client, admin_token, "a").status_code == 202
+    assert post(client, writer_token, "w").status_code == 200
+    assert post(client, admin_token, "a").status_code == 200
 
 
 @pytest.mark.parametrize(

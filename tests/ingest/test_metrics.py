@@ -42,7 +42,7 @@ def test_counts_lines_bytes_requests_and_refusals(
     assert found[("logagg_ingest_refused_total", (("reason", "body"), ("status", "415")))] == 1
     assert found[("logagg_ingest_refused_total", (("reason", "backlog"), ("status", "429")))] == 1
     assert found[("logagg_ingest_login_failures_total", (("reason", "bad_credentials"),))] == 1
-    key = (("method", "POST"), ("route", "/log"), ("status", "202"))
+    key = (("method", "POST"), ("route", "/log"), ("status", "200"))
     assert found[("logagg_ingest_requests_total", key)] == 2
     assert found[("logagg_ingest_enqueue_seconds_count", ())] == 2
 

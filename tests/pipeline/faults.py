@@ -97,7 +97,7 @@ class TcpProxy:
 
 @dataclasses.dataclass(frozen=True)
 class Acknowledgement:
-    """One request a client got a 202 for."""
+    """One request a client got a 200 for."""
 
     client: str
     first: int  # sequence number of its first line
@@ -157,7 +157,7 @@ class Load:
         return {"answers": dict(answers), "offered": offered, "acked": acked, "seconds": seconds}
 
     def acknowledgements(self) -> list[Acknowledgement]:
-        """Every request answered with a 202, in each client's order."""
+        """Every request answered with a 200, in each client's order."""
         found = []
         for n in range(len(self.processes)):
             path = self.folder / f"acked-{n}.jsonl"
@@ -177,7 +177,7 @@ class Load:
         return found
 
     def acked_lines(self) -> set[tuple[str, int]]:
-        """Every line acknowledged with a 202, as (client, sequence number)."""
+        """Every line acknowledged with a 200, as (client, sequence number)."""
         return set().union(*(ack.lines for ack in self.acknowledgements()))
 
     def acked_batches(self) -> int:
@@ -222,7 +222,7 @@ class Delivery:
     archived: int  # acknowledged lines found in the archive
     duplicates_indexed: int
     duplicates_archived: int
-    unacknowledged_indexed: int  # lines delivered whose request got no 202
+    unacknowledged_indexed: int  # lines delivered whose request got no 200
 
     @property
     def complete(self) -> bool:

@@ -2,7 +2,7 @@
 
 Run as a script (stdlib only), one process per client. Every line carries the client's
 number and a sequence number (``<tag>-<client> seq=<n>``), so what arrives can be matched
-line by line with what was acknowledged. Each ``202`` is appended to ``--acked`` as one
+line by line with what was acknowledged. Each ``200`` is appended to ``--acked`` as one
 JSON line; on ``429``/``503`` the client waits ``Retry-After`` and sends the same lines
 again, on a lost connection it waits a little and sends them again. SIGTERM stops it
 after the request in hand; the counts of every answer go to ``--summary``.
@@ -122,7 +122,7 @@ def main() -> int:
                     time.sleep(0.5)
                     continue
                 answers[str(status)] += 1
-                if status == 202:
+                if status == 200:
                     answer = json.loads(raw)
                     record = {
                         "first": next_seq,

@@ -1,4 +1,4 @@
-"""Faults under a steady load: what was acknowledged with 202 is what arrives, once.
+"""Faults under a steady load: what was acknowledged with 200 is what arrives, once.
 
 Each scenario starts a pipeline of its own (ingest, a parser, one shipper per sink, as
 ``make run`` does) on a Redis of its own with AOF on, an Elasticsearch node of this
@@ -280,7 +280,7 @@ def test_s3_down_does_not_stop_elasticsearch_and_the_archive_catches_up(
 # -- 4. Redis killed and restarted (AOF) -------------------------------------------------
 
 
-def test_redis_kill_and_restart_answers_503_never_202_and_loses_nothing(
+def test_redis_kill_and_restart_answers_503_never_200_and_loses_nothing(
     stack: FaultStack,
 ) -> None:
     """What Redis kept across its kill is delivered, once; what it did not keep was

@@ -8,7 +8,7 @@ records or ``batch_bytes`` of text, or whatever is there once the oldest waited
 happened. While the server cannot take batches (connection refused, timeouts, 429/503
 after the transport's retries, credentials refused), batches go to a bounded spool
 folder and are sent oldest first once it answers again, each deleted only after its
-``202``. Records are dropped, and counted, only when the buffer is full because the spool
+``200``. Records are dropped, and counted, only when the buffer is full because the spool
 is full too (or there is none).
 
 Two formats: by default each record is the formatter's text (UTC ISO-8601 time, level,
@@ -68,7 +68,7 @@ class Sender(Protocol):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class HandlerCounters:
-    """Records so far: delivered (``202``), written to the spool, dropped (buffer and
+    """Records so far: delivered (``200``), written to the spool, dropped (buffer and
     spool full), refused for good by the server; requests sent again; records waiting."""
 
     sent: int
@@ -410,7 +410,7 @@ class LogaggHandler(logging.Handler):
         return True
 
     def _send(self, body: bytes, records: int) -> bool:
-        """Send one batch; ``True`` when the server answered (202, or refused it for good),
+        """Send one batch; ``True`` when the server answered (200, or refused it for good),
         ``False`` when it is unavailable (the caller keeps the batch)."""
         probing = self._offline_failures > 0
         if probing:

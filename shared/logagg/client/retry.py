@@ -1,6 +1,6 @@
 """What to do after an answer or a failure: pure decisions, no I/O.
 
-- ``202`` (any 2xx): done.
+- ``200`` (any 2xx): done.
 - ``401``: the access token expired or was revoked; get a new one and send again.
 - ``429``, ``503``: the server is busy or its store unreachable; wait ``Retry-After``.
 - other 5xx, ``408``, connection errors and timeouts: retry with exponential backoff and

@@ -2,7 +2,7 @@
 
 Each batch (``--batch-lines`` complete lines, at most ``--batch-bytes``) is one
 gzip-compressed ``text/plain`` ``POST /log``. The file's offset is saved after the
-batch's ``202`` only, so a second run sends only what the first did not, and an
+batch's ``200`` only, so a second run sends only what the first did not, and an
 interrupted run (Ctrl-C, a server that went away) resumes after the last delivered
 batch. A last line without a newline may still be being written: it is left for a later
 run unless ``--final`` says the file is complete.
@@ -82,7 +82,7 @@ def ship_file(
     progress: Any,
     totals: _Totals,
 ) -> None:
-    """Send the rest of one file, saving its offset after every ``202``."""
+    """Send the rest of one file, saving its offset after every ``200``."""
     with open(path, "rb") as handle:
         stat = os.fstat(handle.fileno())
         identity = FileIdentity.of(stat)

@@ -4,7 +4,7 @@ One file per batch, holding the body exactly as it will be sent (gzip-compressed
 ``<time ns>-<pid>-<seq>-<records>.<kind>.gz`` so that names sort oldest first and say how
 many records and which content type they carry. A file is written under a temporary
 name and renamed into place, so a reader never sees half a batch; it is deleted only
-after the server's ``202``. The folder's total size is bounded: a batch that would pass
+after the server's ``200``. The folder's total size is bounded: a batch that would pass
 ``max_bytes`` is refused (the caller keeps it or counts it dropped).
 
 Several processes may share a folder (e.g. the workers of one application): a file is

@@ -2,8 +2,8 @@
 
 One JSON file, per destination (user and server), one entry per file keyed by its
 absolute path, device and inode: the offset after the last line the server answered
-``202`` for, and a fingerprint of the file's first bytes. An offset is only ever saved
-after the ``202``, written to a temporary file and renamed over the old one, so an
+``200`` for, and a fingerprint of the file's first bytes. An offset is only ever saved
+after the ``200``, written to a temporary file and renamed over the old one, so an
 interrupted run resumes after the last delivered batch. A lock file keeps two commands
 from using one state file at once.
 """

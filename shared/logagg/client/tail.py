@@ -4,7 +4,7 @@ Each file is polled (``--poll``) by path: a rename and a new file at the path (l
 default) is a rotation, and the old file is read to its end before it is let go; a file
 that became shorter than the offset, or whose first bytes changed (``copytruncate``), is
 read again from its start. Lines go out in batches of ``--batch-lines`` or once the oldest
-waited ``--batch-age`` seconds; each file's offset is saved after the batch's ``202``
+waited ``--batch-age`` seconds; each file's offset is saved after the batch's ``200``
 only, in the same state file as ``logagg ship``, so a restart goes on where the last
 delivered batch ended (also in a file rotated away meanwhile, found by its inode). A
 server that is away is retried with backoff, the files still being followed. SIGINT or

@@ -32,7 +32,7 @@ _STALE_CONNECTION = (http.client.RemoteDisconnected, ConnectionResetError, Broke
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Accepted:
-    """The ``202`` answer of ``POST /log``."""
+    """The ``200`` answer of ``POST /log``."""
 
     batch_id: str
     batches: tuple[str, ...]
@@ -103,7 +103,7 @@ class Transport:
         compressed: bool = False,
         attempts: int | None = None,
     ) -> Accepted:
-        """Send one body; the ``202`` answer, else :class:`RejectedError` (never worth
+        """Send one body; the ``200`` answer, else :class:`RejectedError` (never worth
         retrying), :class:`AuthenticationError`, or :class:`UnavailableError` after
         ``attempts`` tries."""
         data = body if compressed else compress(body, self.config.gzip_level)

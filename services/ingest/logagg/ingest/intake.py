@@ -25,7 +25,7 @@ def queue_backlog(pipe: Pipeline) -> None:
 
 def store_batches(redis: Redis, batches: Sequence[RawBatch], receipt_ttl: float) -> None:
     """Enqueue one parse job per batch, with the batches' receipts, all in one
-    transaction: all are stored or none, so a 202 always has a receipt and a 503 none.
+    transaction: all are stored or none, so a 200 always has a receipt and a 503 none.
 
     A Redis failure raises ``redis.exceptions.RedisError``; nothing was stored then.
     """

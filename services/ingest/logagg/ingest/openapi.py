@@ -117,7 +117,7 @@ _PATHS: dict[str, Any] = {
                 },
             },
             "responses": {
-                "202": _ok("Stored for parsing", "Accepted"),
+                "200": _ok("Stored for parsing", "Accepted"),
                 **_errors(400, 401, 403, 413, 415, 429, 503),
             },
         }
@@ -126,7 +126,7 @@ _PATHS: dict[str, Any] = {
         "get": {
             "summary": "Delivery receipt of a batch or of a whole request",
             "description": (
-                "`batch_id` is the `batch_id` of a 202 (the whole request, its batches "
+                "`batch_id` is the `batch_id` of a 200 (the whole request, its batches "
                 "aggregated) or one of its `batches` (one batch). Only the sender or an "
                 "admin may read it; another service's batch answers 404, like an unknown "
                 "or expired one (receipts expire LOGAGG_RECEIPT_TTL after their last "
@@ -231,7 +231,8 @@ _SCHEMAS: dict[str, Any] = {
         "items": {"oneOf": [{"type": "string"}, {"type": "object"}]},
     },
     "Accepted": _object(
-        ["batch_id", "batches", "accepted", "truncated"],
+        ["status", "batch_id", "batches", "accepted", "truncated"],
+        status={"type": "string", "enum": ["queued"]},
         batch_id=_STRING,
         batches={"type": "array", "items": _STRING},
         accepted={"type": "integer", "minimum": 0},

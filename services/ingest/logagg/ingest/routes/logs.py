@@ -1,4 +1,4 @@
-"""``POST /log``: authenticate, bound, decode, batch, enqueue, answer 202."""
+"""``POST /log``: authenticate, bound, decode, batch, enqueue, answer 200."""
 
 from __future__ import annotations
 
@@ -76,8 +76,9 @@ def post_log() -> tuple[Response, int]:
     context.metrics.lines_truncated.inc(len(decoded.truncated))
     context.metrics.batches_enqueued.inc(len(batches))
     return jsonify(
+        status="queued",
         batch_id=request_id,
         batches=[batch["batch_id"] for batch in batches],
         accepted=accepted,
         truncated=len(decoded.truncated),
-    ), 202
+    ), 200

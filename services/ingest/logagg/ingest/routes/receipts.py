@@ -18,7 +18,7 @@ _MAX_ID_LENGTH = 128
 @blueprint.get("/log/batches/<batch_id>")
 def get_receipt(batch_id: str) -> tuple[Response, int]:
     """Where a batch (``<request id>-N``) or all batches of a request (the ``batch_id`` of
-    the 202) are. Only their sender or an admin may ask; to anyone else another
+    the 200) are. Only their sender or an admin may ask; to anyone else another
     service's batch does not exist (404, like an unknown or expired id)."""
     user = authenticate()
     stored = read_receipt(current().redis, batch_id) if len(batch_id) <= _MAX_ID_LENGTH else None
