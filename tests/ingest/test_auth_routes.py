@@ -43,22 +43,45 @@ def test_login_without_credentials(client: FlaskClient) -> None:
     assert client.post("/auth/login", data="nope").status_code == 400
 
 
-def test_brute_force_by_username_is_throttled(app_factory: Callable[..., Flask]) -> None:
+def test_guessing_a_name_from_one_address_is_throttled(app_factory: Callable[..., Flask]) -> None:
     app = app_factory(LOGAGG_LOGIN_MAX_FAILURES_PER_USER="3")
     client = app.test_client()
+    guesser = {"REMOTE_ADDR": "192.0.2.7"}
     for attempt in range(3):
         answer = client.get(
-            "/auth/login",
-            headers=basic(WRITER[0], f"guess-{attempt}-xxxxx"),
-            environ_base={"REMOTE_ADDR": f"192.0.2.{attempt}"},
+            "/auth/login", headers=basic(WRITER[0], f"guess-{attempt}-xxxxx"), environ_base=guesser
         )
         assert answer.status_code == 401
-    refused = client.get("/auth/login", headers=basic(*WRITER))
+    refused = client.get("/auth/login", headers=basic(*WRITER), environ_base=guesser)
     assert refused.status_code == 429
     assert refused.get_json()["error"] == "too_many_attempts"
     assert 0 < int(refused.headers["Retry-After"]) <= 900
-    # Another user from a fresh address is not affected.
-    assert client.get("/auth/login", headers=basic(*ADMIN)).status_code == 200
+    # The owner from an address without failures, and another user, are not affected.
+    assert client.get("/auth/login", headers=basic(*WRITER)).status_code == 200
+    assert client.get("/auth/login", headers=basic(*ADMIN), environ_base=guesser).status_code == 200
+
+
+def test_failures_from_many_addresses_do_not_lock_the_owner_out(
+    app_factory: Callable[..., Flask],
+) -> None:
+    app = app_factory(LOGAGG_LOGIN_MAX_FAILURES_PER_USER="3")
+    client = app.test_client()
+    for attempt in range(40):
+        answer = client.get(
+            "/auth/login",
+            headers=basic(WRITER[0], f"guess-{attempt}-xxxxx"),
+            environ_base={"REMOTE_ADDR": f"198.51.100.{attempt}"},
+        )
+        assert answer.status_code == 401
+    assert client.get("/auth/login", headers=basic(*WRITER)).status_code == 200
+    # An address that has failed for the name waits out the name's backoff instead.
+    again = client.get(
+        "/auth/login",
+        headers=basic(WRITER[0], "guess-again-xxxxx"),
+        environ_base={"REMOTE_ADDR": "198.51.100.1"},
+    )
+    assert again.status_code == 429
+    assert 0 < int(again.headers["Retry-After"]) <= 900
 
 
 def test_brute_force_by_address_is_throttled(app_factory: Callable[..., Flask]) -> None:

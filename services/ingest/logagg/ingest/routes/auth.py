@@ -48,7 +48,7 @@ def _verify_login(username: str, password: str) -> User:
     context = current()
     address = sender_address()
     try:
-        context.throttle.check(username, address)
+        context.throttle.begin(username, address)
     except LoginThrottled as error:
         context.metrics.login_failures.labels("throttled").inc()
         context.metrics.refused.labels("429", "login").inc()
@@ -64,9 +64,9 @@ def _verify_login(username: str, password: str) -> User:
         user = None
     # Always hash: an unknown name costs as much as a wrong password.
     if context.hashing.verify(user.password_hash if user else None, password) and user:
-        context.throttle.record_success(username)
+        context.throttle.record_success(username, address)
         return user
-    context.throttle.record_failure(username, address)
+    context.throttle.record_failure(username)
     context.metrics.login_failures.labels("bad_credentials").inc()
     raise ApiError(401, "invalid_credentials", _BAD_CREDENTIALS)
 
