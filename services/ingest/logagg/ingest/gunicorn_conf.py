@@ -55,13 +55,18 @@ def on_starting(server: Any) -> None:
     from logagg.ingest.auth.users import UserStore
     from logagg.ingest.bootstrap import ensure_admin, wait_for_redis
     from logagg.ingest.context import dev_secret
-    from logagg.redis_connection import connect_redis
+    from logagg.redis_connection import RedisTooOld, connect_redis
 
     for stale in glob.glob(os.path.join(os.environ[_MULTIPROC_ENV], "*.db")):
         os.remove(stale)
     log = logging.getLogger("gunicorn.error")
     redis = connect_redis(_settings.redis)
-    wait_for_redis(redis, timeout=60.0)
+    try:
+        wait_for_redis(redis, timeout=60.0)
+    except RedisTooOld as error:
+        # one line and out, before any worker starts to fail request by request
+        print(error, file=sys.stderr, flush=True)
+        sys.exit(2)
     if _settings.jwt_secret is None:
         dev_secret(redis)
         log.warning("LOGAGG_DEV_MODE: signing tokens with a generated key kept in Redis")
