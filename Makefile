@@ -10,7 +10,7 @@ PACKAGES := -p logagg -p logagg.ingest -p logagg.parser -p logagg.shipper
 KUSTOMIZE_VERSION := v5.5.0
 KUSTOMIZE := .cache/bin/kustomize
 
-.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration test-faults run clean bench-parser bench-ingest bench-shipper bench-client bench rsyslog
+.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration test-faults run clean bench-parser bench-ingest bench-shipper bench-client bench rsyslog chromium
 
 help:
 	@echo "make run         set up and run the whole pipeline on this machine (Ctrl-C stops it)"
@@ -54,7 +54,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy $(PACKAGES)
 
-test: lint typecheck elasticsearch deploy-tools
+test: lint typecheck elasticsearch deploy-tools chromium
 	$(BIN)/pytest
 
 test-unit: install
@@ -98,6 +98,16 @@ rsyslog:
 	  || { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
 	       apt-get install -y rsyslog rsyslog-elasticsearch; } \
 	  || echo "!!! rsyslog could not be installed: the benchmark will report it did not run"; \
+	fi
+
+# tests/ingest/test_docs_browser.py renders /docs in Debian's headless Chromium;
+# installed here when missing.
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then \
+	  echo "installing chromium (apt-get) for the /docs browser test"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium \
+	  || { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	       apt-get install -y chromium; }; \
 	fi
 
 # The whole pipeline as `make run` deploys it, next to a direct bulk load and rsyslog into

@@ -19,6 +19,7 @@ from logagg.ingest.metrics import IngestMetrics
 from logagg.ingest.routes import auth as auth_routes
 from logagg.ingest.routes import health as health_routes
 from logagg.ingest.routes import logs as log_routes
+from logagg.ingest.routes import pages as page_routes
 from logagg.ingest.routes import receipts as receipt_routes
 from logagg.ingest.settings import IngestSettings
 from logagg.redis_connection import connect_redis
@@ -77,6 +78,7 @@ def create_app(
     app.register_blueprint(log_routes.blueprint)
     app.register_blueprint(receipt_routes.blueprint)
     app.register_blueprint(health_routes.blueprint)
+    app.register_blueprint(page_routes.blueprint)
     _count_requests(app)
     return app
 

@@ -20,6 +20,10 @@ def _errors(*statuses: int) -> dict[str, Any]:
 
 
 _BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+_HTML_PAGE: dict[str, Any] = {
+    "description": "An HTML page",
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
 
 _PATHS: dict[str, Any] = {
     "/auth/login": {
@@ -168,6 +172,53 @@ _PATHS: dict[str, Any] = {
             },
         }
     },
+    "/": {
+        "get": {
+            "summary": "What this server is: name, version and links (HTML, or JSON if preferred)",
+            "security": [],
+            "responses": {
+                "200": {
+                    "description": "An HTML page, or the same as JSON for Accept: application/json",
+                    "content": {
+                        "text/html": {"schema": {"type": "string"}},
+                        **_json("Home"),
+                    },
+                }
+            },
+        }
+    },
+    "/docs": {
+        "get": {
+            "summary": "Interactive API documentation (Swagger UI on /openapi.json)",
+            "security": [],
+            "responses": {"200": _HTML_PAGE},
+        }
+    },
+    "/docs/init.js": {
+        "get": {
+            "summary": "The script that starts Swagger UI on /docs",
+            "security": [],
+            "responses": {
+                "200": {
+                    "description": "JavaScript",
+                    "content": {"text/javascript": {"schema": {"type": "string"}}},
+                }
+            },
+        }
+    },
+    "/docs/static/{filename}": {
+        "get": {
+            "summary": "Swagger UI's files (scripts, styles, icons), cached for a day",
+            "security": [],
+            "parameters": [
+                {"name": "filename", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "responses": {
+                "200": {"description": "The file"},
+                **_errors(404),
+            },
+        }
+    },
     "/openapi.json": {
         "get": {
             "summary": "This document",
@@ -205,6 +256,13 @@ _SCHEMAS: dict[str, Any] = {
     "Error": _object(["error", "message"], error=_STRING, message=_STRING),
     "Message": _object(["message"], message=_STRING),
     "Status": _object(["status"], status=_STRING),
+    "Home": _object(
+        ["name", "status", "version", "links"],
+        name=_STRING,
+        status=_STRING,
+        version=_STRING,
+        links=_object(["docs", "health", "openapi"], docs=_STRING, health=_STRING, openapi=_STRING),
+    ),
     "Credentials": _object(["username", "password"], username=_STRING, password=_STRING),
     "LoginAnswer": _object(
         ["message", "token"],
