@@ -1,4 +1,4 @@
-"""The original LogAggregator client's flow, end to end.
+"""The original LogAggregator client's flow, end to end, and its requests exactly.
 
 ``GET /auth/login`` with Basic credentials, then ``POST /log`` with the Bearer token, a
 JSON content type and the log file as plain text. Its lines use the original format,
@@ -7,7 +7,14 @@ JSON content type and the log file as plain text. Its lines use the original for
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import requests
+from redis import Redis
+
+from logagg.embedded import IngestServer
+from logagg.queues import PARSE, job_queue
 
 from .api import login, post_log, register
 from .stack import WRITER_PASSWORD, Pipeline
@@ -71,3 +78,72 @@ def test_the_original_client_delivers_its_lines_whole(pipeline: Pipeline) -> Non
             query={"match_phrase": {"message": message_of(line)}},
         )["count"]
         assert hits == 1, line
+
+
+# A log file as the DNSResolvr service writes it: the address column padded to width,
+# a traceback's indented lines, and CRLF endings from a Windows host.
+DNS_RESOLVR_LOG = (
+    "2025-03-15 01:56:59,303 - 127.0.0.1       - 4109 - INFO - get_dns - server.py"
+    " - Querying DNS\r\n"
+    "2025-03-15 01:56:59,511 - 192.168.100.254 - 4109 - INFO - get_dns - server.py"
+    " - Answer for example.org - 93.184.215.14\r\n"
+    "2025-03-15 01:57:00,002 - 10.0.0.7        - 4110 - ERROR - resolve - server.py"
+    " - lookup failed\r\n"
+    "Traceback (most recent call last):\r\n"
+    '  File "server.py", line 88, in resolve\r\n'
+    "    answer = resolver.resolve(name)\r\n"
+    "\tdns.exception.Timeout: 5.0 seconds\r\n"
+    "2025-03-15 01:57:01,420 - 127.0.0.1       - 4109 - WARNING - flush - client.py"
+    " - retrying in 2 s\r\n"
+)
+
+
+def test_the_original_clients_requests_exactly(redis_url: str, tmp_path: Path) -> None:
+    """The flusher's two calls, byte for byte: its status check, and the lines delivered."""
+    log_file = tmp_path / "dnsresolvr.log"
+    log_file.write_bytes(DNS_RESOLVR_LOG.encode())
+    env = {
+        "REDIS_URL": redis_url,
+        "LOGAGG_JWT_SECRET": "original-client-test-secret-long-enough-for-hs256-0123456789",
+        "LOGAGG_ADMIN_PASSWORD": "original-admin-password",
+        "LOGAGG_ARGON2_TIME_COST": "1",
+        "LOGAGG_ARGON2_MEMORY": "8KiB",
+        "LOGAGG_ARGON2_PARALLELISM": "1",
+        "LOGAGG_INGEST_WORKERS": "1",
+    }
+    server = IngestServer(env, tmp_path / "ingest.log")
+    server.start()
+    try:
+        base = server.url
+        register(base, login(base, "admin", "original-admin-password"), CLIENT, WRITER_PASSWORD)
+
+        answer = requests.get(
+            base + "/auth/login",
+            auth=(CLIENT, WRITER_PASSWORD),
+            headers={"Content-Type": "application/json"},
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        access = answer.json()["token"]["access"]
+        with log_file.open("rb") as handle:
+            response = requests.post(
+                base + "/log",
+                data=handle.read(),
+                headers={"Authorization": "Bearer " + access, "Content-Type": "application/json"},
+                timeout=30,
+            )
+        assert response.status_code == 200, response.text  # the one check the client makes
+        queued = response.json()
+        assert queued["status"] == "queued"
+        expected = DNS_RESOLVR_LOG.split("\r\n")[:-1]
+        assert queued["accepted"] == len(expected) == 8
+
+        # Delivered whole: every line, padding and indentation kept, in order, once.
+        connection = Redis.from_url(redis_url)
+        jobs = job_queue(PARSE, connection).get_jobs()
+        assert [job.args[0]["batch_id"] for job in jobs] == queued["batches"]
+        delivered = [line for job in jobs for line in job.args[0]["lines"]]
+        assert delivered == expected
+        assert all(job.args[0]["service"] == CLIENT for job in jobs)
+    finally:
+        server.stop(timeout=15)
