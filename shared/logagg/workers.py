@@ -88,6 +88,19 @@ class BatchWorker(SimpleWorker):
     def get_heartbeat_ttl(self, job: Job) -> int:
         return LEASE_SECONDS
 
+    def unsubscribe(self) -> None:
+        # RQ sends UNSUBSCRIBE, then stops its listening thread and waits for it. A thread
+        # that reads the reply first is no longer subscribed and waits up to 60 s for a
+        # subscription that never comes, holding the worker's exit (and the results whose
+        # TTL runs meanwhile). Ending the thread's loop first makes the reply end it.
+        thread = self.pubsub_thread
+        if thread is not None:
+            try:
+                thread.stop(timeout=0)
+            except TypeError:  # redis-py before 8, whose stop() only ends the loop
+                thread.stop()
+        super().unsubscribe()  # type: ignore[no-untyped-call]
+
     def renew_lease(self, job: Job) -> None:
         """Extend the lease of ``job``, which this worker is running, and the worker's own."""
         execution = self.execution
