@@ -36,6 +36,12 @@ def headless(url: str, profile: Path, *extra: str) -> subprocess.CompletedProces
             "--disable-gpu",
             "--no-first-run",
             f"--user-data-dir={profile}",
+            # loopback only: no updates, sync or lookups, and no name but 127.0.0.1 resolves
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-default-apps",
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
             # time for the scripts to fetch /openapi.json and render before the dump
             "--virtual-time-budget=15000",
             "--window-size=1280,2000",

@@ -52,7 +52,9 @@ def test_docs_page_loads_this_servers_openapi_from_local_assets(client: FlaskCli
     assert "<script>" not in page, "no inline script: the policy forbids it"
     init = client.get("/docs/init.js")
     assert init.status_code == 200
-    assert "SwaggerUIBundle" in init.get_data(as_text=True)
+    script = init.get_data(as_text=True)
+    assert "SwaggerUIBundle" in script
+    assert "validatorUrl: null" in script, "no document sent to the public validator"
 
 
 def test_docs_assets_are_served_with_caching_headers(client: FlaskClient) -> None:

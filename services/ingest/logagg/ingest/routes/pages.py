@@ -99,13 +99,15 @@ _DOCS_PAGE = """<!DOCTYPE html>
 </html>
 """
 
-# In a file rather than inline, so the page's policy needs no inline script.
+# In a file rather than inline, so the page's policy needs no inline script. No validator:
+# Swagger UI would otherwise send the document to its public validation service.
 _DOCS_INIT = """window.addEventListener("load", function () {
   var root = document.getElementById("swagger-ui");
   window.ui = SwaggerUIBundle({
     url: root.dataset.openapiUrl,
     dom_id: "#swagger-ui",
     deepLinking: true,
+    validatorUrl: null,
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
     layout: "StandaloneLayout"
   });
