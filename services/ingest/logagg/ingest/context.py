@@ -10,6 +10,7 @@ from collections.abc import Callable
 from flask import current_app
 from redis import Redis
 
+from logagg.ingest.auth.keys import KeyStore
 from logagg.ingest.auth.passwords import PasswordHashing
 from logagg.ingest.auth.throttle import LoginThrottle
 from logagg.ingest.auth.tokens import TokenService
@@ -33,6 +34,7 @@ class IngestContext:
     users: UserStore
     hashing: PasswordHashing
     tokens: TokenService
+    keys: KeyStore
     throttle: LoginThrottle
     metrics: IngestMetrics
     body_limits: BodyLimits
