@@ -10,7 +10,7 @@ PACKAGES := -p logagg -p logagg.ingest -p logagg.parser -p logagg.shipper
 KUSTOMIZE_VERSION := v5.5.0
 KUSTOMIZE := .cache/bin/kustomize
 
-.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration test-faults run clean bench-parser bench-ingest bench-shipper bench-client bench rsyslog
+.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration test-faults run clean bench-parser bench-ingest bench-shipper bench-client bench rsyslog syslog-ng
 
 help:
 	@echo "make run         set up and run the whole pipeline on this machine (Ctrl-C stops it)"
@@ -54,13 +54,13 @@ lint: install
 typecheck: install
 	$(BIN)/mypy $(PACKAGES)
 
-test: lint typecheck elasticsearch deploy-tools
+test: lint typecheck elasticsearch deploy-tools syslog-ng
 	$(BIN)/pytest
 
 test-unit: install
 	$(BIN)/pytest -m "not integration"
 
-test-integration: install elasticsearch
+test-integration: install elasticsearch syslog-ng
 	$(BIN)/pytest -m integration
 
 # The fault scenarios alone (they are part of `make test`), with their figures at the end.
@@ -99,6 +99,18 @@ rsyslog:
 	       apt-get install -y rsyslog rsyslog-elasticsearch; } \
 	  || echo "!!! rsyslog could not be installed: the benchmark will report it did not run"; \
 	fi
+
+# The shipper test runs a real syslog-ng with its http() destination, from Debian's
+# syslog-ng-core and syslog-ng-mod-http unpacked into .cache/syslog-ng (no root needed):
+# installed system-wide they would remove rsyslog, which `make bench` needs (the two
+# packages conflict). `apt-get update` runs once when the first download fails.
+SYSLOG_NG_DIR := .cache/syslog-ng
+SYSLOG_NG := $(SYSLOG_NG_DIR)/usr/sbin/syslog-ng
+$(SYSLOG_NG):
+	tests/ingest/fetch-syslog-ng.sh $(SYSLOG_NG_DIR) \
+	  || { $(SUDO) apt-get update && tests/ingest/fetch-syslog-ng.sh $(SYSLOG_NG_DIR); }
+
+syslog-ng: $(SYSLOG_NG)
 
 # The whole pipeline as `make run` deploys it, next to a direct bulk load and rsyslog into
 # the same Elasticsearch; not a test. BENCH_ARGS passes options (see bench/README.md).
