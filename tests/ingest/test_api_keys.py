@@ -1,4 +1,5 @@
-"""API keys: created by admins, stored hashed, accepted on POST /log, scoped, revocable."""
+"""API keys (created by admins, stored hashed, scoped, revocable) and Basic credentials:
+the credentials of shippers, accepted on POST /log."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from logagg.ingest.auth.keys import LAST_USED_KEY, Scope, key_id_of
+from logagg.ingest.auth.verified_passwords import VerifiedPasswords
 from logagg.ingest.context import current
 
-from .conftest import ADMIN, WRITER, bearer, login
+from .conftest import ADMIN, WRITER, basic, bearer, login
 from .test_log_route import stored
 
 ADMIN_NAME = ADMIN[0]
@@ -390,3 +392,81 @@ def test_openapi_documents_the_api_key_scheme(client: FlaskClient) -> None:
     assert {"apiKey": []} in document["paths"]["/log"]["post"]["security"]
     assert {"apiKey": []} in document["paths"]["/auth/keys"]["post"]["security"]
     assert {"apiKey": []} not in document["paths"]["/auth/user/password"]["put"]["security"]
+
+
+def test_basic_credentials_post_logs_and_argon2_runs_once(
+    client: FlaskClient,
+    app: Flask,
+    admin_token: str,
+    redis: fakeredis.FakeRedis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with app.app_context():
+        hashing = current().hashing
+    verify = hashing.verify
+    calls: list[str] = []
+
+    def counted(stored_hash: str | None, password: str) -> bool:
+        calls.append(password)
+        return verify(stored_hash, password)
+
+    monkeypatch.setattr(hashing, "verify", counted)
+    for _ in range(3):
+        assert post_lines(client, basic(*WRITER)).status_code == 200
+    assert len(calls) == 1
+    assert {payload["service"] for payload in stored(redis)} == {WRITER_NAME}
+
+    # A new password: the remembered one no longer matches the stored hash.
+    changed = client.put(
+        "/auth/user/password",
+        json={"username": WRITER_NAME, "password": "a-new-password-1"},
+        headers=bearer(admin_token),
+    )
+    assert changed.status_code == 200
+    assert post_lines(client, basic(*WRITER)).status_code == 401
+    assert post_lines(client, basic(WRITER_NAME, "a-new-password-1")).status_code == 200
+
+
+def test_bad_basic_credentials_answer_like_a_wrong_token_and_are_throttled(
+    app_factory: Any,
+) -> None:
+    app = app_factory(LOGAGG_LOGIN_MAX_FAILURES_PER_USER="3")
+    with app.test_client() as client:
+        wrong_token = post_lines(client, bearer("not.a.jwt")).get_json()
+        for headers in (
+            basic(WRITER_NAME, "wrong-password-1"),
+            basic("nobody-at-all", "whatever-password"),
+            basic("bad name!", "whatever-password"),
+            {"Authorization": "Basic not-base64!"},
+        ):
+            response = post_lines(client, headers)
+            assert response.status_code == 401
+            assert response.get_json() == wrong_token
+        post_lines(client, basic(WRITER_NAME, "wrong-password-2"))
+        post_lines(client, basic(WRITER_NAME, "wrong-password-3"))
+        throttled = post_lines(client, basic(*WRITER))
+        assert throttled.status_code == 429
+        assert "Retry-After" in throttled.headers
+
+
+def test_basic_credentials_do_not_reach_admin_routes(client: FlaskClient) -> None:
+    for method, path, body in ADMIN_ROUTES:
+        response = client.open(path, method=method, json=body, headers=basic(*ADMIN))
+        assert response.status_code == 403, (method, path)
+    assert post_lines(client, basic(*ADMIN)).status_code == 200
+
+
+def test_verified_passwords_expire_and_follow_the_hash() -> None:
+    now = [1000.0]
+    remembered = VerifiedPasswords(ttl=300, size=2, clock=lambda: now[0])
+    remembered.remember("Alice", "secret-password", "hash-1")
+    assert remembered.remembered("alice", "secret-password", "hash-1")
+    assert not remembered.remembered("alice", "other-password", "hash-1")
+    assert not remembered.remembered("alice", "secret-password", "hash-2")
+    now[0] += 301
+    assert not remembered.remembered("alice", "secret-password", "hash-1")
+    remembered.remember("bob", "p1", "h")
+    remembered.remember("carol", "p2", "h")
+    remembered.remember("dave", "p3", "h")
+    assert not remembered.remembered("bob", "p1", "h")  # the oldest went first
+    assert remembered.remembered("dave", "p3", "h")

@@ -12,6 +12,7 @@ from logagg.ingest.auth.passwords import PasswordHashing
 from logagg.ingest.auth.throttle import LoginThrottle, ThrottlePolicy
 from logagg.ingest.auth.tokens import TokenService
 from logagg.ingest.auth.users import UserStore
+from logagg.ingest.auth.verified_passwords import VerifiedPasswords
 from logagg.ingest.batches import BatchLimits
 from logagg.ingest.bodies import BodyLimits
 from logagg.ingest.context import EXTENSION_KEY, IngestContext, secret_source
@@ -67,6 +68,7 @@ def create_app(
                 window_seconds=int(settings.login_failure_window),
             ),
         ),
+        passwords=VerifiedPasswords(),
         metrics=metrics or IngestMetrics(),
         body_limits=BodyLimits(
             max_body_bytes=settings.max_body_bytes,

@@ -15,6 +15,7 @@ from logagg.ingest.auth.passwords import PasswordHashing
 from logagg.ingest.auth.throttle import LoginThrottle
 from logagg.ingest.auth.tokens import TokenService
 from logagg.ingest.auth.users import UserStore
+from logagg.ingest.auth.verified_passwords import VerifiedPasswords
 from logagg.ingest.batches import BatchLimits
 from logagg.ingest.bodies import BodyLimits
 from logagg.ingest.metrics import IngestMetrics
@@ -36,6 +37,7 @@ class IngestContext:
     tokens: TokenService
     keys: KeyStore
     throttle: LoginThrottle
+    passwords: VerifiedPasswords
     metrics: IngestMetrics
     body_limits: BodyLimits
     batch_limits: BatchLimits

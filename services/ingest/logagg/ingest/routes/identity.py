@@ -15,10 +15,15 @@ For a route of another blueprint:
 - :func:`request_credential` then :meth:`Credential.writer` to refuse a missing or bad
   credential (401) before other checks of the request and look the user up later.
 
+``Authorization: Basic`` (a user's name and password, for shippers that know no other
+way) is taken wherever a key with the ``ingest`` scope is, and only there. It goes
+through the login throttle, and a password argon2 accepted is remembered in the process
+for a few minutes (:mod:`..auth.verified_passwords`), so a shipper does not pay for a
+hash on every request.
+
 Every refused credential, whatever was wrong with it (malformed, forged, expired,
-unknown, revoked, its user gone), answers the same 401 body, so an answer tells nothing
-about which keys or users exist. ``Authorization: Basic`` is not a credential here yet:
-:func:`request_credential` is where a verified-password credential would be added.
+unknown, revoked, its user gone, a wrong password), answers the same 401 body, so an
+answer tells nothing about which keys or users exist.
 """
 
 from __future__ import annotations
@@ -33,14 +38,17 @@ from redis.client import Pipeline
 
 from logagg.ingest.addresses import client_address
 from logagg.ingest.auth.keys import ApiKeyRecord, Scope, decoded, looks_like_key
+from logagg.ingest.auth.throttle import LoginThrottled
 from logagg.ingest.auth.tokens import InvalidToken, TokenClaims, TokenType
-from logagg.ingest.auth.users import Role, User, UserStore, user_from_reply
+from logagg.ingest.auth.users import USERNAME_PATTERN, Role, User, UserStore, user_from_reply
 from logagg.ingest.context import current
 from logagg.ingest.errors import ApiError
 
 # The one answer to every credential that does not hold.
 INVALID_CREDENTIAL = ApiError(401, "invalid_token", "invalid, expired or revoked credentials")
 _WRITERS = frozenset({Role.ADMIN, Role.WRITER})
+# A password sent on every request is for shippers: it posts logs and reads receipts.
+_BASIC_SCOPES = frozenset({Scope.INGEST})
 
 Queue = Callable[[Pipeline], None]
 
@@ -63,24 +71,38 @@ def _invalid() -> ApiError:
 class Credential:
     """A request's credential, checked as far as it can be without Redis.
 
-    Exactly one of ``claims`` (a token) and ``key`` (an API key's record) is set.
+    Exactly one of ``claims`` (a token), ``key`` (an API key's record) and ``basic``
+    (a name and a password not checked yet) is set.
     """
 
     claims: TokenClaims | None = None
     key: ApiKeyRecord | None = None
+    basic: tuple[str, str] | None = dataclasses.field(default=None, repr=False)
 
     @property
     def username(self) -> str:
         if self.claims is not None:
             return self.claims.subject
+        if self.basic is not None:
+            return self.basic[0]
         assert self.key is not None
         return self.key.username
+
+    @property
+    def scopes(self) -> frozenset[Scope] | None:
+        """What a key or a password may do; ``None`` for a token (whatever its user may)."""
+        if self.key is not None:
+            return self.key.scopes
+        if self.basic is not None:
+            return _BASIC_SCOPES
+        return None
 
     def user(self, scope: Scope | None, also: Queue | None = None) -> tuple[User, list[Any]]:
         """The user this credential speaks for, read now, and the replies of what
         ``also`` queued on the same round trip. A key must hold ``scope``; with
         ``scope=None`` the route takes tokens only. 401 or 403 otherwise."""
-        if self.key is not None and (scope is None or scope not in self.key.scopes):
+        scopes = self.scopes
+        if scopes is not None and (scope is None or scope not in scopes):
             allowed = "tokens only" if scope is None else f"keys with the {scope.value!r} scope"
             raise ApiError(403, "forbidden", f"this route takes {allowed}")
         context = current()
@@ -97,7 +119,7 @@ class Credential:
     def as_admin(self, user: User) -> bool:
         """Whether ``user``, reached through this credential, may act as an admin: a
         token of an admin, or an admin's key with the ``admin`` scope."""
-        return user.is_admin and (self.key is None or Scope.ADMIN in self.key.scopes)
+        return user.is_admin and (self.scopes is None or Scope.ADMIN in self.scopes)
 
     def writer(self, also: Queue | None = None) -> tuple[User, list[Any]]:
         """:meth:`user` for a route that takes logs: a writer or admin, ``ingest`` scope."""
@@ -108,6 +130,8 @@ class Credential:
 
     def _holds(self, reply: dict[bytes, bytes]) -> User:
         user = user_from_reply(reply)
+        if self.basic is not None:
+            return _password_holds(self.basic, user)
         if user is None:
             raise _invalid()
         if self.claims is not None:
@@ -124,12 +148,53 @@ class Credential:
         return user
 
 
+def _password_holds(basic: tuple[str, str], user: User | None) -> User:
+    """``user`` if ``basic`` holds its password: remembered, or verified now (throttled)."""
+    context = current()
+    username, password = basic
+    if user is not None and context.passwords.remembered(username, password, user.password_hash):
+        return user
+    address = sender_address()
+    try:
+        context.throttle.check(username, address)
+    except LoginThrottled as error:
+        context.metrics.login_failures.labels("throttled").inc()
+        context.metrics.refused.labels("429", "login").inc()
+        raise ApiError(
+            429,
+            "too_many_attempts",
+            str(error),
+            headers={"Retry-After": str(error.retry_after)},
+        ) from error
+    # Always hash: an unknown name costs as much as a wrong password.
+    if context.hashing.verify(user.password_hash if user else None, password) and user:
+        context.throttle.record_success(username)
+        context.passwords.remember(username, password, user.password_hash)
+        return user
+    context.throttle.record_failure(username, address)
+    context.metrics.login_failures.labels("bad_credentials").inc()
+    raise _invalid()
+
+
+def _basic_credential() -> Credential:
+    credentials = request.authorization
+    if credentials is None or credentials.type != "basic":
+        raise _invalid()
+    username, password = credentials.username or "", credentials.password or ""
+    if not USERNAME_PATTERN.fullmatch(username) or not password:
+        raise _invalid()
+    return Credential(basic=(username, password))
+
+
 def request_credential(token_type: TokenType = TokenType.ACCESS) -> Credential:
-    """The request's token or API key, its signature or digest checked; else 401."""
+    """The request's token, API key or Basic credentials, checked as far as can be done
+    without Redis (a token's signature, a key's digest); else 401."""
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     value = value.strip()
     scheme = scheme.lower()
+    if scheme == "basic" and value:
+        return _basic_credential()
     if scheme not in ("bearer", "apikey") or not value:
         raise ApiError(
             401,
