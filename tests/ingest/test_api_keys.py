@@ -389,7 +389,9 @@ def test_openapi_documents_the_api_key_scheme(client: FlaskClient) -> None:
     document = client.get("/openapi.json").get_json()
     scheme = document["components"]["securitySchemes"]["apiKey"]
     assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "Authorization")
-    assert {"apiKey": []} in document["paths"]["/log"]["post"]["security"]
+    for path, method in (("/log", "post"), ("/log/batches/{batch_id}", "get")):
+        security = document["paths"][path][method]["security"]
+        assert security == [{"bearer": []}, {"apiKey": []}, {"basic": []}]
     assert {"apiKey": []} in document["paths"]["/auth/keys"]["post"]["security"]
     assert {"apiKey": []} not in document["paths"]["/auth/user/password"]["put"]["security"]
 

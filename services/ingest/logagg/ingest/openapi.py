@@ -23,6 +23,8 @@ def _errors(*statuses: int) -> dict[str, Any]:
 _BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 # Routes that also take an API key: Bearer (a key is told from a JWT by its prefix) or ApiKey.
 _BEARER_OR_KEY: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}]
+# Routes of shippers: a token, a key with the ingest scope, or a user's Basic credentials.
+_SHIPPER: list[dict[str, list[str]]] = [*_BEARER_OR_KEY, {"basic": []}]
 
 _PATHS: dict[str, Any] = {
     "/auth/login": {
@@ -157,7 +159,7 @@ _PATHS: dict[str, Any] = {
                 "200": _ok("Stored for parsing", "Accepted"),
                 **_errors(400, 401, 403, 413, 415, 429, 503),
             },
-            "security": _BEARER_OR_KEY,
+            "security": _SHIPPER,
         }
     },
     "/log/batches/{batch_id}": {
@@ -170,7 +172,7 @@ _PATHS: dict[str, Any] = {
                 "or expired one (receipts expire LOGAGG_RECEIPT_TTL after their last "
                 "update)."
             ),
-            "security": _BEARER_OR_KEY,
+            "security": _SHIPPER,
             "parameters": [
                 {"name": "batch_id", "in": "path", "required": True, "schema": {"type": "string"}}
             ],
