@@ -285,6 +285,7 @@ def test_an_admins_ingest_key_reads_only_its_own_receipts(
     ("body", "status"),
     [
         ({"username": "nobody-here"}, 404),
+        ({"username": "apikeys:x"}, 404),
         ({"username": ""}, 400),
         ({}, 400),
         ({"username": WRITER_NAME, "scopes": ["everything"]}, 400),

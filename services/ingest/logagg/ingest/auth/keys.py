@@ -225,13 +225,24 @@ class KeyStore:
                 "expires_at": "" if expires_at is None else f"{expires_at:.3f}",
                 "created_by": created_by,
             }
-            # HSETNX on the id claims it; a collision of 64 random bits just draws again.
-            if self._redis.hsetnx(record_key(key_id), "id", key_id):
-                with self._redis.pipeline(transaction=True) as pipe:
-                    pipe.hset(record_key(key_id), mapping=mapping)  # type: ignore[arg-type]
-                    pipe.sadd(KEYS_KEY, key_id)
-                    pipe.execute()
+            if self._claim(key_id, mapping):
                 return key, record
+
+    def _claim(self, key_id: str, mapping: dict[str, str]) -> bool:
+        """Store a new record unless its id is taken (64 random bits collided)."""
+        created: list[bool] = []
+
+        def claim(pipe: Pipeline) -> None:
+            created.clear()
+            if pipe.exists(record_key(key_id)):
+                return
+            pipe.multi()
+            pipe.hset(record_key(key_id), mapping=mapping)  # type: ignore[arg-type]
+            pipe.sadd(KEYS_KEY, key_id)
+            created.append(True)
+
+        self._redis.transaction(claim, record_key(key_id))
+        return bool(created)
 
     def list(self) -> list[tuple[ApiKeyRecord, float | None]]:
         """Every key's record and last use (epoch seconds or ``None``), oldest first."""

@@ -2,8 +2,9 @@
 
 One credential check serves every route. ``Authorization: Bearer <JWT>`` is a user's
 access token; ``Authorization: Bearer lgk_…`` or ``Authorization: ApiKey lgk_…`` is an
-API key (told from a JWT by its prefix). Either is read against Redis on every request,
-so a deleted user, a changed password (tokens only) or a revoked key stops at once.
+API key (told from a JWT by its prefix); ``Authorization: Basic`` is a user's password.
+Each is read against Redis on every request, so a deleted user, a changed password (for
+tokens and passwords; keys stay) or a revoked key stops at once.
 
 For a route of another blueprint:
 
@@ -13,7 +14,8 @@ For a route of another blueprint:
 - :func:`authenticate` with a ``scope`` for any other route that keys may call;
 - :func:`require_admin` for the admin routes (tokens, and keys with the ``admin`` scope);
 - :func:`request_credential` then :meth:`Credential.writer` to refuse a missing or bad
-  credential (401) before other checks of the request and look the user up later.
+  credential (401) before other checks of the request and look the user up later;
+- :func:`invalid_credential` for the 401 every refused credential answers.
 
 ``Authorization: Basic`` (a user's name and password, for shippers that know no other
 way) is taken wherever a key with the ``ingest`` scope is, and only there. It goes
@@ -44,8 +46,6 @@ from logagg.ingest.auth.users import USERNAME_PATTERN, Role, User, UserStore, us
 from logagg.ingest.context import current
 from logagg.ingest.errors import ApiError
 
-# The one answer to every credential that does not hold.
-INVALID_CREDENTIAL = ApiError(401, "invalid_token", "invalid, expired or revoked credentials")
 _WRITERS = frozenset({Role.ADMIN, Role.WRITER})
 # A password sent on every request is for shippers: it posts logs and reads receipts.
 _BASIC_SCOPES = frozenset({Scope.INGEST})
@@ -62,9 +62,9 @@ def sender_address() -> str:
     )
 
 
-def _invalid() -> ApiError:
-    error = INVALID_CREDENTIAL
-    return ApiError(error.status, error.code, error.message)
+def invalid_credential() -> ApiError:
+    """The one answer to every credential that does not hold, whatever was wrong."""
+    return ApiError(401, "invalid_token", "invalid, expired or revoked credentials")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -103,7 +103,11 @@ class Credential:
         ``scope=None`` the route takes tokens only. 401 or 403 otherwise."""
         scopes = self.scopes
         if scopes is not None and (scope is None or scope not in scopes):
-            allowed = "tokens only" if scope is None else f"keys with the {scope.value!r} scope"
+            allowed = (
+                "tokens only"
+                if scope is None
+                else f"tokens, or keys with the {scope.value!r} scope"
+            )
             raise ApiError(403, "forbidden", f"this route takes {allowed}")
         context = current()
         with context.redis.pipeline(transaction=False) as pipe:
@@ -113,7 +117,7 @@ class Credential:
                 also(pipe)
             reply, *rest = pipe.execute()
         if checks and not rest[0]:
-            raise _invalid()  # revoked
+            raise invalid_credential()  # revoked
         return self._holds(reply), rest[checks:]
 
     def as_admin(self, user: User) -> bool:
@@ -133,18 +137,18 @@ class Credential:
         if self.basic is not None:
             return _password_holds(self.basic, user)
         if user is None:
-            raise _invalid()
+            raise invalid_credential()
         if self.claims is not None:
             if not hmac.compare_digest(user.generation, self.claims.generation):
-                raise _invalid()
+                raise invalid_credential()
             return user
         assert self.key is not None
         # The same name registered again is another user: its keys are not the old ones.
         since = decoded(reply).get("created_at", "")
         if not hmac.compare_digest(since, self.key.owner_since):
-            raise _invalid()
+            raise invalid_credential()
         if self.key.expired(current().keys.now()):
-            raise _invalid()
+            raise invalid_credential()
         return user
 
 
@@ -173,16 +177,16 @@ def _password_holds(basic: tuple[str, str], user: User | None) -> User:
         return user
     context.throttle.record_failure(username, address)
     context.metrics.login_failures.labels("bad_credentials").inc()
-    raise _invalid()
+    raise invalid_credential()
 
 
 def _basic_credential() -> Credential:
     credentials = request.authorization
     if credentials is None or credentials.type != "basic":
-        raise _invalid()
+        raise invalid_credential()
     username, password = credentials.username or "", credentials.password or ""
     if not USERNAME_PATTERN.fullmatch(username) or not password:
-        raise _invalid()
+        raise invalid_credential()
     return Credential(basic=(username, password))
 
 
@@ -205,12 +209,12 @@ def request_credential(token_type: TokenType = TokenType.ACCESS) -> Credential:
     if scheme == "apikey" or looks_like_key(value):
         record = current().keys.verified(value)
         if record is None:
-            raise _invalid()
+            raise invalid_credential()
         return Credential(key=record)
     try:
         return Credential(claims=current().tokens.check(value, token_type))
     except InvalidToken as error:
-        raise _invalid() from error
+        raise invalid_credential() from error
 
 
 def writer_for_request(also: Queue | None = None) -> tuple[User, list[Any]]:

@@ -17,7 +17,7 @@ from logagg.ingest.auth.keys import (
     parse_scopes,
     scope_list,
 )
-from logagg.ingest.auth.users import Role, user_key
+from logagg.ingest.auth.users import USERNAME_PATTERN, Role, user_key
 from logagg.ingest.context import current
 from logagg.ingest.errors import ApiError
 from logagg.ingest.routes.identity import require_admin
@@ -99,7 +99,9 @@ def create_key() -> tuple[Response, int]:
     except ValueError as error:
         raise _bad(str(error)) from error
     expires_at = _expiry(body, context.keys.now())
-    owner = decoded(context.redis.hgetall(user_key(username)))  # type: ignore[arg-type]
+    # A name no user can have is looked up nowhere (its Redis key could be another's).
+    valid = USERNAME_PATTERN.fullmatch(username) is not None
+    owner = decoded(context.redis.hgetall(user_key(username))) if valid else {}  # type: ignore[arg-type]
     if not owner.get("username") or not owner.get("created_at"):
         raise ApiError(404, "user_not_found", f"no user {username!r}")
     if Scope.ADMIN in scopes and owner.get("role") != Role.ADMIN.value:
