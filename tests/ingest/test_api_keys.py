@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -13,12 +14,16 @@ import fakeredis
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from logagg.ingest.app import create_app
 from logagg.ingest.auth.keys import LAST_USED_KEY, Scope, key_id_of
+from logagg.ingest.auth.users import Role
 from logagg.ingest.auth.verified_passwords import VerifiedPasswords
 from logagg.ingest.context import current
 
-from .conftest import ADMIN, WRITER, basic, bearer, login
+from .conftest import ADMIN, WRITER, basic, bearer, login, make_settings
 from .test_log_route import stored
 
 ADMIN_NAME = ADMIN[0]
@@ -473,3 +478,40 @@ def test_verified_passwords_expire_and_follow_the_hash() -> None:
     remembered.remember("dave", "p3", "h")
     assert not remembered.remembered("bob", "p1", "h")  # the oldest went first
     assert remembered.remembered("dave", "p3", "h")
+
+
+KEY_LIKE = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=80)
+
+
+@pytest.fixture(scope="module")
+def keyed_client() -> Iterator[FlaskClient]:
+    server = fakeredis.FakeServer()
+    app = create_app(make_settings(), redis=fakeredis.FakeRedis(server=server))
+    with app.app_context():
+        context = current()
+        context.users.create(WRITER_NAME, context.hashing.hash(WRITER[1]), Role.WRITER)
+    with app.test_client() as test_client:
+        yield test_client
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    path=st.sampled_from(["/log", "/auth/keys", "/auth/keys/0123456789abcdef", "/log/batches/x"]),
+    method=st.sampled_from(["GET", "POST", "DELETE"]),
+    authorization=KEY_LIKE.map(lambda t: "ApiKey " + t)
+    | KEY_LIKE.map(lambda t: "Bearer lgk_" + t)
+    | st.from_regex(r"lgk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}", fullmatch=True).map(
+        lambda k: "ApiKey " + k
+    )
+    | KEY_LIKE.map(lambda t: "Basic " + t),
+)
+def test_any_key_like_header_is_refused_without_a_500(
+    keyed_client: FlaskClient, path: str, method: str, authorization: str
+) -> None:
+    response = keyed_client.open(
+        path, method=method, data=b"line", headers={"Authorization": authorization}
+    )
+    assert response.status_code in (401, 403, 405), response.get_data()
+    assert response.is_json
