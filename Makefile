@@ -10,7 +10,7 @@ PACKAGES := -p logagg -p logagg.ingest -p logagg.parser -p logagg.shipper
 KUSTOMIZE_VERSION := v5.5.0
 KUSTOMIZE := .cache/bin/kustomize
 
-.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration test-faults run clean bench-parser bench-ingest bench-shipper bench-client bench rsyslog chromium test-redis6.2
+.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration test-faults run clean bench-parser bench-ingest bench-shipper bench-client bench rsyslog chromium test-redis6.2 syslog-ng
 
 help:
 	@echo "make run         set up and run the whole pipeline on this machine (Ctrl-C stops it)"
@@ -63,18 +63,18 @@ REDIS_TESTS := tests/ingest tests/shared tests/client tests/parser/test_jobs.py 
   tests/pipeline/test_original_client.py::test_the_original_clients_requests_exactly \
   --deselect tests/ingest/test_docs_browser.py
 
-test: lint typecheck elasticsearch deploy-tools chromium
+test: lint typecheck elasticsearch deploy-tools chromium syslog-ng
 	$(BIN)/pytest
 	LOGAGG_TEST_REDIS=redis6.2 $(BIN)/pytest -m integration $(REDIS_TESTS)
 
 # The same pass alone (it is part of `make test`).
-test-redis6.2: install elasticsearch
+test-redis6.2: install elasticsearch syslog-ng
 	LOGAGG_TEST_REDIS=redis6.2 $(BIN)/pytest -m integration $(REDIS_TESTS)
 
 test-unit: install
 	$(BIN)/pytest -m "not integration"
 
-test-integration: install elasticsearch
+test-integration: install elasticsearch syslog-ng
 	$(BIN)/pytest -m integration
 
 # The fault scenarios alone (they are part of `make test`), with their figures at the end.
@@ -123,6 +123,18 @@ chromium:
 	  || { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
 	       apt-get install -y chromium; }; \
 	fi
+
+# The shipper test runs a real syslog-ng with its http() destination, from Debian's
+# syslog-ng-core and syslog-ng-mod-http unpacked into .cache/syslog-ng (no root needed):
+# installed system-wide they would remove rsyslog, which `make bench` needs (the two
+# packages conflict). `apt-get update` runs once when the first download fails.
+SYSLOG_NG_DIR := .cache/syslog-ng
+SYSLOG_NG := $(SYSLOG_NG_DIR)/usr/sbin/syslog-ng
+$(SYSLOG_NG):
+	tests/ingest/fetch-syslog-ng.sh $(SYSLOG_NG_DIR) \
+	  || { $(SUDO) apt-get update && tests/ingest/fetch-syslog-ng.sh $(SYSLOG_NG_DIR); }
+
+syslog-ng: $(SYSLOG_NG)
 
 # The whole pipeline as `make run` deploys it, next to a direct bulk load and rsyslog into
 # the same Elasticsearch; not a test. BENCH_ARGS passes options (see bench/README.md).

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "replay": ("logagg.shipper.replay_cli", "re-ship archived events of a window to Elasticsearch"),
     "status": ("logagg.status", "queue depths, workers, retries, failures and dead letters"),
     "users": ("logagg.users", "add, list, re-password or delete ingest users (over HTTP)"),
+    "keys": ("logagg.keys", "create, list or revoke API keys for shippers (over HTTP)"),
     "dashboard": ("logagg.dashboard", "RQ's web view of the queues, workers and jobs"),
     "search": ("logagg.search", "search the indexed events, newest first"),
     "kibana": ("logagg.kibana", "import the Kibana data view, searches and dashboard"),

@@ -7,10 +7,12 @@ import time
 from flask import Flask, Response, g, request
 from redis import Redis
 
+from logagg.ingest.auth.keys import KeyStore, hashing_key
 from logagg.ingest.auth.passwords import PasswordHashing
 from logagg.ingest.auth.throttle import LoginThrottle, ThrottlePolicy
 from logagg.ingest.auth.tokens import TokenService
 from logagg.ingest.auth.users import UserStore
+from logagg.ingest.auth.verified_passwords import VerifiedPasswords
 from logagg.ingest.batches import BatchLimits
 from logagg.ingest.bodies import BodyLimits
 from logagg.ingest.context import EXTENSION_KEY, IngestContext, secret_source
@@ -18,6 +20,7 @@ from logagg.ingest.errors import register_error_handlers
 from logagg.ingest.metrics import IngestMetrics
 from logagg.ingest.routes import auth as auth_routes
 from logagg.ingest.routes import health as health_routes
+from logagg.ingest.routes import keys as key_routes
 from logagg.ingest.routes import logs as log_routes
 from logagg.ingest.routes import pages as page_routes
 from logagg.ingest.routes import receipts as receipt_routes
@@ -39,6 +42,8 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = max(settings.max_body_bytes, _MIN_CONTENT_LENGTH)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     client = redis if redis is not None else connect_redis(settings.redis)
+    jwt_secret = secret_source(settings, client)
+    api_key_secret = settings.api_key_secret.reveal() if settings.api_key_secret else None
     app.extensions[EXTENSION_KEY] = IngestContext(
         settings=settings,
         redis=client,
@@ -49,12 +54,13 @@ def create_app(
             parallelism=settings.argon2_parallelism,
         ),
         tokens=TokenService(
-            secret_source(settings, client),
+            jwt_secret,
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             access_ttl=settings.access_token_ttl,
             refresh_ttl=settings.refresh_token_ttl,
         ),
+        keys=KeyStore(client, lambda: hashing_key(api_key_secret, jwt_secret())),
         throttle=LoginThrottle(
             client,
             ThrottlePolicy(
@@ -63,6 +69,7 @@ def create_app(
                 window_seconds=int(settings.login_failure_window),
             ),
         ),
+        passwords=VerifiedPasswords(),
         metrics=metrics or IngestMetrics(),
         body_limits=BodyLimits(
             max_body_bytes=settings.max_body_bytes,
@@ -75,6 +82,7 @@ def create_app(
     )
     register_error_handlers(app)
     app.register_blueprint(auth_routes.blueprint)
+    app.register_blueprint(key_routes.blueprint)
     app.register_blueprint(log_routes.blueprint)
     app.register_blueprint(receipt_routes.blueprint)
     app.register_blueprint(health_routes.blueprint)

@@ -10,10 +10,12 @@ from collections.abc import Callable
 from flask import current_app
 from redis import Redis
 
+from logagg.ingest.auth.keys import KeyStore
 from logagg.ingest.auth.passwords import PasswordHashing
 from logagg.ingest.auth.throttle import LoginThrottle
 from logagg.ingest.auth.tokens import TokenService
 from logagg.ingest.auth.users import UserStore
+from logagg.ingest.auth.verified_passwords import VerifiedPasswords
 from logagg.ingest.batches import BatchLimits
 from logagg.ingest.bodies import BodyLimits
 from logagg.ingest.metrics import IngestMetrics
@@ -33,7 +35,9 @@ class IngestContext:
     users: UserStore
     hashing: PasswordHashing
     tokens: TokenService
+    keys: KeyStore
     throttle: LoginThrottle
+    passwords: VerifiedPasswords
     metrics: IngestMetrics
     body_limits: BodyLimits
     batch_limits: BatchLimits

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 _ERROR = {"$ref": "#/components/responses/Error"}
+_STRING_REF: dict[str, Any] = {"type": "string"}
 
 
 def _json(schema_ref: str) -> dict[str, Any]:
@@ -24,6 +25,10 @@ _HTML_PAGE: dict[str, Any] = {
     "description": "An HTML page",
     "content": {"text/html": {"schema": {"type": "string"}}},
 }
+# Routes that also take an API key: Bearer (a key is told from a JWT by its prefix) or ApiKey.
+_BEARER_OR_KEY: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}]
+# Routes of shippers: a token, a key with the ingest scope, or a user's Basic credentials.
+_SHIPPER: list[dict[str, list[str]]] = [*_BEARER_OR_KEY, {"basic": []}]
 
 _PATHS: dict[str, Any] = {
     "/auth/login": {
@@ -89,6 +94,41 @@ _PATHS: dict[str, Any] = {
             "responses": {"200": _ok("Users", "UserList"), **_errors(401, 403, 503)},
         }
     },
+    "/auth/keys": {
+        "post": {
+            "summary": "Create an API key for a user (admins only); the key is shown once",
+            "security": _BEARER_OR_KEY,
+            "requestBody": {"required": True, "content": _json("NewApiKey")},
+            "responses": {
+                "201": _ok("Created: the key, and its metadata", "ApiKeyCreated"),
+                **_errors(400, 401, 403, 404, 503),
+            },
+        },
+        "get": {
+            "summary": "List API keys (admins only), of one user with ?username=",
+            "security": _BEARER_OR_KEY,
+            "parameters": [
+                {"name": "username", "in": "query", "required": False, "schema": _STRING_REF}
+            ],
+            "responses": {
+                "200": _ok("Keys (never the keys themselves)", "ApiKeyList"),
+                **_errors(401, 403, 503),
+            },
+        },
+    },
+    "/auth/keys/{key_id}": {
+        "delete": {
+            "summary": "Revoke an API key (admins only): it stops working at once",
+            "security": _BEARER_OR_KEY,
+            "parameters": [
+                {"name": "key_id", "in": "path", "required": True, "schema": _STRING_REF}
+            ],
+            "responses": {
+                "200": _ok("Revoked", "ApiKeyRevoked"),
+                **_errors(401, 403, 404, 503),
+            },
+        }
+    },
     "/log": {
         "post": {
             "summary": "Send log lines",
@@ -98,7 +138,6 @@ _PATHS: dict[str, Any] = {
                 "(a JSON body that does not parse is read as text). Content-Encoding: gzip "
                 "is accepted. Long lines are cut and counted in `truncated`."
             ),
-            "security": _BEARER,
             "requestBody": {
                 "required": True,
                 "content": {
@@ -124,6 +163,7 @@ _PATHS: dict[str, Any] = {
                 "200": _ok("Stored for parsing", "Accepted"),
                 **_errors(400, 401, 403, 413, 415, 429, 503),
             },
+            "security": _SHIPPER,
         }
     },
     "/log/batches/{batch_id}": {
@@ -136,7 +176,7 @@ _PATHS: dict[str, Any] = {
                 "or expired one (receipts expire LOGAGG_RECEIPT_TTL after their last "
                 "update)."
             ),
-            "security": _BEARER,
+            "security": _SHIPPER,
             "parameters": [
                 {"name": "batch_id", "in": "path", "required": True, "schema": {"type": "string"}}
             ],
@@ -284,6 +324,40 @@ _SCHEMAS: dict[str, Any] = {
         ["password"], username=_STRING, password=_STRING, old_password=_STRING
     ),
     "Username": _object(["username"], username=_STRING),
+    "NewApiKey": _object(
+        ["username"],
+        username=_STRING,
+        name=_STRING,
+        scopes={"type": "array", "items": {"type": "string", "enum": ["ingest", "admin"]}},
+        expires_in={
+            "oneOf": [{"type": "number"}, {"type": "string"}],
+            "description": "seconds, or a duration such as 90d; or give expires_at",
+        },
+        expires_at={"type": "string", "format": "date-time"},
+    ),
+    "ApiKey": _object(
+        ["id", "username", "name", "scopes", "created_at", "created_by", "expires_at", "last_used"],
+        id=_STRING,
+        username=_STRING,
+        name=_STRING,
+        scopes={"type": "array", "items": {"type": "string", "enum": ["ingest", "admin"]}},
+        created_at=_STRING,
+        created_by=_STRING,
+        expires_at={"type": ["string", "null"]},
+        last_used={"type": ["string", "null"], "description": "to the minute"},
+    ),
+    "ApiKeyCreated": _object(
+        ["message", "key", "api_key"],
+        message=_STRING,
+        key={"type": "string", "description": "lgk_<id>_<secret>: shown in this answer only"},
+        api_key={"$ref": "#/components/schemas/ApiKey"},
+    ),
+    "ApiKeyList": _object(
+        ["keys"], keys={"type": "array", "items": {"$ref": "#/components/schemas/ApiKey"}}
+    ),
+    "ApiKeyRevoked": _object(
+        ["message", "api_key"], message=_STRING, api_key={"$ref": "#/components/schemas/ApiKey"}
+    ),
     "JsonLines": {
         "type": "array",
         "items": {"oneOf": [{"type": "string"}, {"type": "object"}]},
@@ -368,6 +442,15 @@ def openapi_document() -> dict[str, Any]:
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
                 "basic": {"type": "http", "scheme": "basic"},
+                "apiKey": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": (
+                        "'ApiKey lgk_…' (or 'Bearer lgk_…'): a long-lived key from "
+                        "POST /auth/keys, for shippers that send a fixed header"
+                    ),
+                },
             },
             "schemas": _SCHEMAS,
             "responses": {

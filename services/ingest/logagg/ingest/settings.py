@@ -47,6 +47,7 @@ class IngestSettings(SettingsBase):
     worker_timeout: float
     dev_mode: bool
     jwt_secret: Secret | None
+    api_key_secret: Secret | None
     jwt_issuer: str
     jwt_audience: str
     access_token_ttl: float
@@ -80,6 +81,7 @@ class IngestSettings(SettingsBase):
             worker_timeout=read.duration("LOGAGG_INGEST_WORKER_TIMEOUT", 30.0, minimum=1),
             dev_mode=read.boolean("LOGAGG_DEV_MODE", False),
             jwt_secret=read.secret("LOGAGG_JWT_SECRET"),
+            api_key_secret=read.secret("LOGAGG_API_KEY_SECRET"),
             jwt_issuer=read.text("LOGAGG_JWT_ISSUER", "logagg"),
             jwt_audience=read.text("LOGAGG_JWT_AUDIENCE", "logagg-ingest"),
             access_token_ttl=read.duration("LOGAGG_ACCESS_TOKEN_TTL", 15 * 60.0, minimum=1),
@@ -126,6 +128,13 @@ class IngestSettings(SettingsBase):
         ):
             read.problems.append(
                 f"LOGAGG_JWT_SECRET: must be at least {MIN_JWT_SECRET_LENGTH} characters"
+            )
+        if (
+            settings.api_key_secret is not None
+            and len(settings.api_key_secret.reveal()) < MIN_JWT_SECRET_LENGTH
+        ):
+            read.problems.append(
+                f"LOGAGG_API_KEY_SECRET: must be at least {MIN_JWT_SECRET_LENGTH} characters"
             )
         if (
             settings.admin_password is not None

@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, jsonify, request
 
-from logagg.ingest.auth.tokens import TokenType
-from logagg.ingest.auth.users import Role
 from logagg.ingest.batches import Sender, build_batches, new_request_id
 from logagg.ingest.bodies import (
     check_encoding,
@@ -20,30 +18,22 @@ from logagg.ingest.bodies import (
 from logagg.ingest.context import current
 from logagg.ingest.errors import ApiError
 from logagg.ingest.intake import queue_backlog, store_batches
-from logagg.ingest.routes.identity import bearer_claims, queue_user, sender_address, user_for
+from logagg.ingest.routes.identity import request_credential, sender_address
 from logagg.utc import utc_millis
 
 blueprint = Blueprint("logs", __name__)
-
-_WRITERS = frozenset({Role.ADMIN, Role.WRITER})
 
 
 @blueprint.post("/log")
 def post_log() -> tuple[Response, int]:
     """Accept a body of log lines: checks cheapest first, then store all batches or none."""
     context = current()
-    claims = bearer_claims(TokenType.ACCESS)
+    credential = request_credential()
     kind = content_kind(request.headers.get("Content-Type"))
     gzipped = check_encoding(request.headers.get("Content-Encoding"))
 
-    # One round trip: the user as stored now, and the depth of every queue.
-    with context.redis.pipeline(transaction=False) as pipe:
-        queue_user(pipe, claims)
-        queue_backlog(pipe)
-        reply, *depths = pipe.execute()
-    user = user_for(claims, reply)
-    if user.role not in _WRITERS:
-        raise ApiError(403, "forbidden", "this user may not post logs")
+    # One round trip: the user (and key) as stored now, and the depth of every queue.
+    user, depths = credential.writer(queue_backlog)
     backlog = sum(int(depth) for depth in depths)
     context.metrics.backlog.set(backlog)
     if backlog >= context.settings.max_backlog:
