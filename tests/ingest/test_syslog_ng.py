@@ -216,7 +216,7 @@ def test_syslog_ng_ships_past_the_token_lifetime_with_a_key(
         receipt = read_receipt(client, job.args[0]["batch_id"])
         assert receipt is not None
         assert key not in repr(receipt)
-    secret = key.rsplit("_", 1)[1]
+    secret = key.split("_", 2)[2]
     assert secret not in ingest_log.read_text()
     assert "401" not in errors, errors
     assert "403" not in errors, errors

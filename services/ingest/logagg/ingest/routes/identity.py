@@ -160,7 +160,7 @@ def _password_holds(basic: tuple[str, str], user: User | None) -> User:
         return user
     address = sender_address()
     try:
-        context.throttle.check(username, address)
+        context.throttle.begin(username, address)
     except LoginThrottled as error:
         context.metrics.login_failures.labels("throttled").inc()
         context.metrics.refused.labels("429", "login").inc()
@@ -172,10 +172,10 @@ def _password_holds(basic: tuple[str, str], user: User | None) -> User:
         ) from error
     # Always hash: an unknown name costs as much as a wrong password.
     if context.hashing.verify(user.password_hash if user else None, password) and user:
-        context.throttle.record_success(username)
+        context.throttle.record_success(username, address)
         context.passwords.remember(username, password, user.password_hash)
         return user
-    context.throttle.record_failure(username, address)
+    context.throttle.record_failure(username)
     context.metrics.login_failures.labels("bad_credentials").inc()
     raise invalid_credential()
 
