@@ -4,11 +4,20 @@ Both shipping jobs are enqueued in one Redis transaction, with the batch's recei
 crash cannot ship a batch to one sink only nor record a parse that was not handed on.
 The worker process calls :func:`configure` before it starts, so the settings are read
 and the formats' regexes compiled once per worker, not once per batch.
+
+The job's timeout raises :class:`JobTimeout`, which is not an ``Exception``: the parser
+keeps a line that makes a format fail as one unparsed line (``except Exception``), and a
+line that holds a format past the job's timeout must end the job, not be kept.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import cast
 
 from redis import Redis
@@ -32,6 +41,50 @@ SINK_JOBS: dict[str, JobSpec] = {"elasticsearch": SHIP_ES_JOB, "s3": SHIP_S3_JOB
 
 
 _configured: list[ParserSettings] = []
+
+
+class JobTimeout(BaseException):
+    """The job ran past its timeout.
+
+    A ``BaseException`` so that no ``except Exception`` on the way, the parser's
+    catch-all around each format included, can take it for a bug and carry on.
+    """
+
+
+@contextmanager
+def timeout_not_swallowed(timeout: float | None) -> Iterator[None]:
+    """Within: the job timeout RQ armed raises :class:`JobTimeout` instead of RQ's own
+    ``JobTimeoutException`` (an ``Exception``), with the time RQ has left.
+
+    RQ's death penalty (``UnixSignalDeathPenalty``) is a ``SIGALRM``; this takes the
+    alarm over and gives it back, with what is left of it, when the block ends. Outside
+    the main thread, or with no alarm armed, the block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    remaining, _ = signal.setitimer(signal.ITIMER_REAL, 0)
+    if remaining <= 0:
+        yield
+        return
+
+    def expire(signum: int, frame: FrameType | None) -> None:
+        raise JobTimeout(f"job exceeded its timeout ({timeout} seconds)")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, remaining)
+    try:
+        yield
+    finally:
+        # blocked while the handlers swap, so an alarm due now meets RQ's handler after
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        try:
+            left, _ = signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+            if left > 0:
+                signal.setitimer(signal.ITIMER_REAL, left)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
 
 
 def configure(settings: ParserSettings) -> None:
@@ -107,8 +160,8 @@ def parse_batch(payload: RawBatch) -> int:
     """RQ entry point (``logagg.parser.jobs.parse_batch``); returns the number of events.
 
     A malformed payload fails at once with :class:`~logagg.errors.PermanentError` and is
-    not retried (it would fail the same way); a Redis failure while enqueueing propagates
-    and RQ retries the job.
+    not retried (it would fail the same way); a Redis failure while enqueueing, or the
+    job's timeout (:class:`JobTimeout`), propagates and RQ retries the job.
     """
     job = get_current_job()
     if job is None:
@@ -117,4 +170,5 @@ def parse_batch(payload: RawBatch) -> int:
     if problem is not None:
         job.retries_left = 0
         raise PermanentError(problem)
-    return handle(payload, _settings(), job.connection)
+    with timeout_not_swallowed(job.timeout):
+        return handle(payload, _settings(), job.connection)

@@ -43,6 +43,8 @@ def _fields(detector: Detector, line: str, clock: Clock) -> Fields:
     try:
         fields = detector.parse(line, clock)
     except Exception:  # a format bug must cost one line, not the batch
+        # and nothing wider than Exception: the job's timeout (jobs.JobTimeout) is a
+        # BaseException, so that it ends the job instead of leaving the line unparsed
         log.exception("format failed on a line; keeping it unparsed")
         fields = None
     return unparsed(line) if fields is None else fields
@@ -64,7 +66,7 @@ def _structured(item: Any, clock: Clock) -> tuple[Fields, str]:
         return unparsed(raw), raw
     try:
         return parse_object(record, clock), raw
-    except Exception:
+    except Exception:  # no wider: the job's timeout, a BaseException, must pass
         log.exception("JSON mapping failed on an object; keeping it unparsed")
         return unparsed(raw), raw
 

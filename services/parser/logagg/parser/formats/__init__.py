@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from logagg.parser.formats import application, http, json_object, logfmt, original, syslog
+from logagg.parser.formats import application, http, json_object, logfmt, original, squid, syslog
 from logagg.parser.formats.base import Format, ParseFunction
 from logagg.parser.formats.pattern import PatternError, custom_format
 
@@ -18,6 +18,7 @@ DETECTION_ORDER: tuple[Format, ...] = (
     http.ACCESS,
     http.APACHE_ERROR,
     http.NGINX_ERROR,
+    squid.FORMAT,
     logfmt.FORMAT,
     application.LOOSE_FORMAT,
 )
