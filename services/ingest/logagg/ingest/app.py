@@ -17,8 +17,10 @@ from logagg.ingest.context import EXTENSION_KEY, IngestContext, secret_source
 from logagg.ingest.errors import register_error_handlers
 from logagg.ingest.metrics import IngestMetrics
 from logagg.ingest.routes import auth as auth_routes
+from logagg.ingest.routes import elastic as elastic_routes
 from logagg.ingest.routes import health as health_routes
 from logagg.ingest.routes import logs as log_routes
+from logagg.ingest.routes import otlp as otlp_routes
 from logagg.ingest.routes import receipts as receipt_routes
 from logagg.ingest.settings import IngestSettings
 from logagg.redis_connection import connect_redis
@@ -77,6 +79,8 @@ def create_app(
     app.register_blueprint(log_routes.blueprint)
     app.register_blueprint(receipt_routes.blueprint)
     app.register_blueprint(health_routes.blueprint)
+    app.register_blueprint(elastic_routes.blueprint)
+    app.register_blueprint(otlp_routes.blueprint)
     _count_requests(app)
     return app
 

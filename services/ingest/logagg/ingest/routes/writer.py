@@ -1,0 +1,130 @@
+"""The writer of a shipper's request, and storing what it sent, for the intake routes.
+
+:func:`request_writer` is the one place the bulk and OTLP routes ask "who sent this": a
+Bearer access token as for ``POST /log``, or ``Authorization: Basic`` with a user's
+password (what Elasticsearch outputs send), verified once and then cached briefly.
+``Authorization: ApiKey`` is the place an API-key check drops in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import time
+from datetime import UTC, datetime
+
+from flask import current_app, request
+
+from logagg.ingest.auth.credential_cache import CredentialCache
+from logagg.ingest.auth.tokens import TokenType
+from logagg.ingest.auth.users import Role, User
+from logagg.ingest.batches import Sender, build_batches, new_request_id
+from logagg.ingest.bodies import DecodedLines, check_encoding, gunzip_bounded, read_bounded
+from logagg.ingest.context import current
+from logagg.ingest.errors import ApiError
+from logagg.ingest.intake import queue_backlog, store_batches
+from logagg.ingest.routes.auth import _verify_login
+from logagg.ingest.routes.identity import authenticate, sender_address
+from logagg.utc import utc_millis
+
+_CACHE_KEY = "logagg.ingest.credential-cache"
+_WRITERS = frozenset({Role.ADMIN, Role.WRITER})
+BATCH_ID_HEADER = "X-Logagg-Batch-Id"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Stored:
+    """What one request stored: its receipt id and the event id of each document."""
+
+    request_id: str
+    document_ids: list[str]
+    truncated: int
+
+
+def request_writer() -> User:
+    """The user this request writes as (admin or writer), or a 401/403 ``ApiError``."""
+    scheme = request.headers.get("Authorization", "").partition(" ")[0].lower()
+    if scheme == "basic":
+        user = _basic_user()
+    elif scheme == "apikey":
+        raise ApiError(
+            401, "invalid_credentials", "API keys are not accepted by this ingest service"
+        )
+    else:
+        user = authenticate(TokenType.ACCESS)
+    if user.role not in _WRITERS:
+        raise ApiError(403, "forbidden", "this user may not post logs")
+    return user
+
+
+def read_body() -> bytes:
+    """The request body within ``POST /log``'s bounds, gunzipped when it says it is gzip."""
+    limits = current().body_limits
+    gzipped = check_encoding(request.headers.get("Content-Encoding"))
+    data = read_bounded(request.stream, request.content_length, limits.max_body_bytes)
+    return gunzip_bounded(data, limits.max_decompressed_bytes) if gzipped else data
+
+
+def refuse_when_backlogged() -> None:
+    """``429`` with ``Retry-After`` when the backlog is at its bound, as ``POST /log``."""
+    context = current()
+    with context.redis.pipeline(transaction=False) as pipe:
+        queue_backlog(pipe)
+        depths = pipe.execute()
+    backlog = sum(int(depth) for depth in depths)
+    context.metrics.backlog.set(backlog)
+    if backlog >= context.settings.max_backlog:
+        context.metrics.refused.labels("429", "backlog").inc()
+        raise ApiError(
+            429,
+            "backlog_full",
+            f"{backlog} batches are waiting; nothing was accepted, retry later",
+            headers={"Retry-After": str(context.settings.backlog_retry_after)},
+        )
+
+
+def store_documents(decoded: DecodedLines, user: User, received: datetime) -> Stored:
+    """Batch ``decoded`` as ``POST /log`` does and store every batch, or none."""
+    context = current()
+    request_id = new_request_id()
+    sender = Sender(
+        service=user.username, source_ip=sender_address(), received_at=utc_millis(received)
+    )
+    batches = build_batches(request_id, decoded, sender, context.batch_limits)
+    started = time.perf_counter()
+    store_batches(context.redis, batches, context.settings.redis.receipt_ttl)
+    context.metrics.enqueue_seconds.observe(time.perf_counter() - started)
+    context.metrics.lines_accepted.inc(len(decoded.lines))
+    context.metrics.bytes_accepted.inc(sum(decoded.sizes))
+    context.metrics.lines_truncated.inc(len(decoded.truncated))
+    context.metrics.batches_enqueued.inc(len(batches))
+    # The parser's event id is the batch id and the line's position in it.
+    ids = [f"{batch['batch_id']}-{n}" for batch in batches for n in range(len(batch["lines"]))]
+    return Stored(request_id, ids, len(decoded.truncated))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _basic_user() -> User:
+    credentials = request.authorization
+    if credentials is None or credentials.type != "basic":
+        raise ApiError(401, "invalid_credentials", "malformed Basic credentials")
+    username, password = credentials.username or "", credentials.password or ""
+    cache = _cache()
+    digest = cache.digest(username, password)
+    entry = cache.get(digest)
+    if entry is not None:
+        user = current().users.get(entry.username)
+        if user is not None and hmac.compare_digest(user.generation, entry.generation):
+            return user
+        cache.forget(digest)
+    user = _verify_login(username, password)
+    cache.put(digest, user.username, user.generation)
+    return user
+
+
+def _cache() -> CredentialCache:
+    cache: CredentialCache = current_app.extensions.setdefault(_CACHE_KEY, CredentialCache())
+    return cache
