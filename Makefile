@@ -54,13 +54,14 @@ lint: install
 typecheck: install
 	$(BIN)/mypy $(PACKAGES)
 
-test: lint typecheck elasticsearch deploy-tools
+# rsyslog: the intake's tests run rsyslog's omelasticsearch against ingest's bulk endpoint.
+test: lint typecheck elasticsearch deploy-tools rsyslog
 	$(BIN)/pytest
 
 test-unit: install
 	$(BIN)/pytest -m "not integration"
 
-test-integration: install elasticsearch
+test-integration: install elasticsearch rsyslog
 	$(BIN)/pytest -m integration
 
 # The fault scenarios alone (they are part of `make test`), with their figures at the end.

@@ -134,15 +134,20 @@ def get_legacy_template(name: str) -> Response:
 
 @blueprint.route("/_ilm/<path:rest>", methods=["GET", "HEAD"])
 def get_ilm(rest: str) -> Response:
+    """Every policy "exists" too."""
     name = rest.rsplit("/", 1)[-1]
     return jsonify({name: {"version": 1, "policy": {"phases": {}}}})
 
 
-@blueprint.route("/_index_template/<name>", methods=["PUT", "POST"])
-@blueprint.route("/_template/<name>", methods=["PUT", "POST"])
-@blueprint.route("/_ilm/<path:name>", methods=["PUT", "POST"])
+@blueprint.put("/_index_template/<name>")
+@blueprint.put("/_template/<name>")
 def acknowledge(name: str) -> Response:
     """Templates and policies are the pipeline's own; a shipper's are acknowledged, unused."""
+    return jsonify(acknowledged=True)
+
+
+@blueprint.put("/_ilm/<path:rest>")
+def acknowledge_ilm(rest: str) -> Response:
     return jsonify(acknowledged=True)
 
 
