@@ -182,6 +182,7 @@ def test_banner_for_elasticsearch_clients_and_harmless_setup_calls(client: Flask
     assert client.head("/", headers=basic(*WRITER)).status_code == 200
     assert client.get("/_license").get_json()["license"]["status"] == "active"
     assert client.get("/_xpack").status_code == 200
+    assert client.get("/_cluster/health").get_json()["status"] == "green"
     for route in ("/_index_template/logs", "/_template/logs", "/_ilm/policy/logs"):
         assert client.get(route).status_code == 200
         assert client.put(route, json={"any": "thing"}).get_json() == {"acknowledged": True}

@@ -245,6 +245,7 @@ _INTAKE_PATHS: dict[str, Any] = {
     "/": {"get": _compat("Elasticsearch version banner for its clients; a status otherwise")},
     "/_license": {"get": _compat("A basic, active license (Elasticsearch clients ask)")},
     "/_xpack": {"get": _compat("X-Pack features (Elasticsearch clients ask)")},
+    "/_cluster/health": {"get": _compat("Green (health checks of Elasticsearch outputs)")},
     "/_index_template/{name}": {
         "get": _compat("Every index template exists: nothing to install", _NAME),
         "put": _compat("Acknowledged, unused: the pipeline installs its own", _NAME),

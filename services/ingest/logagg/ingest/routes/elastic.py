@@ -121,6 +121,18 @@ def xpack_info() -> Response:
     return jsonify(_XPACK)
 
 
+@blueprint.get("/_cluster/health")
+def cluster_health() -> Response:
+    """Green: what health checks of Elasticsearch outputs (Vector's, Logstash's) expect."""
+    return jsonify(
+        cluster_name=BANNER["cluster_name"],
+        status="green",
+        timed_out=False,
+        number_of_nodes=1,
+        number_of_data_nodes=1,
+    )
+
+
 @blueprint.route("/_index_template/<name>", methods=["GET", "HEAD"])
 def get_index_template(name: str) -> Response:
     """Every template "exists": a shipper has nothing to install here."""
