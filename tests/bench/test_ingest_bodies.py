@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bench.ingest import bulk_body, otlp_body
-from logagg.ingest.bodies import decode_body
 from logagg.ingest.elastic_bulk import split_bulk
 from logagg.ingest.otlp_logs import decode_request, log_records
 
@@ -11,7 +10,7 @@ LINES = [f"line {n}" for n in range(1000)]
 
 
 def test_bulk_body_is_one_accepted_document_per_line() -> None:
-    parsed = split_bulk(decode_body(bulk_body(LINES), "ndjson", 32 * 1024), None)
+    parsed = split_bulk(bulk_body(LINES), None, 32 * 1024)
     assert all(item.status == 201 for item in parsed.items)
     assert [doc["message"] for doc in parsed.documents.lines] == LINES  # type: ignore[index]
 

@@ -1,7 +1,8 @@
 """The Elasticsearch bulk API's body: action/source pairs to items and documents.
 
-Pure functions over the lines :func:`logagg.ingest.bodies.decode_body` made of an NDJSON
-body (so the body's bounds, truncation and UTF-8 rules are those of ``POST /log``). Every
+Pure functions over a bulk body's bytes; the sources are read by
+:func:`logagg.ingest.bodies.decode_body` (so the bounds, truncation and UTF-8 rules of a
+document are those of a ``POST /log`` line). Every
 action gets an item in the answer, in order; an item that cannot be accepted carries an
 error shaped like Elasticsearch's and never takes a neighbour with it.
 """
@@ -9,11 +10,14 @@ error shaped like Elasticsearch's and never takes a neighbour with it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from typing import Any, Final
 
+import orjson
+
 from logagg.errors import LogaggError
-from logagg.ingest.bodies import DecodedLines, Line
+from logagg.ingest.bodies import DecodedLines, decode_body
 
 # What shippers label a bulk body with (the official clients use the vendor types).
 BULK_MEDIA_TYPES: Final = frozenset(
@@ -28,6 +32,7 @@ _ACCEPTED_ACTIONS: Final = frozenset({"index", "create"})
 # Actions a shipper may send that this intake refuses; update carries a source line.
 _REFUSED_ACTIONS: Final = {"delete": False, "update": True}
 _ALL_ACTIONS: Final = _ACCEPTED_ACTIONS | _REFUSED_ACTIONS.keys()
+_CACHED_ACTION_BYTES: Final = 256
 
 MAX_DATASET_LENGTH: Final = 64
 DEFAULT_DATASET: Final = "generic"
@@ -78,6 +83,7 @@ def check_media_type(content_type: str | None) -> None:
         )
 
 
+@functools.lru_cache(maxsize=1024)
 def dataset_for(index: str | None) -> str:
     """The dataset an index name routes to, within the caller's own events.
 
@@ -94,25 +100,35 @@ def dataset_for(index: str | None) -> str:
     return name or DEFAULT_DATASET
 
 
-def split_bulk(decoded: DecodedLines, default_index: str | None) -> BulkRequest:
+def split_bulk(data: bytes, default_index: str | None, max_line_bytes: int) -> BulkRequest:
     """Pair the action lines of a bulk body with their sources.
 
-    ``decoded`` is the body read as NDJSON. ``index`` and ``create`` actions with an
-    object source (or one cut at the line bound, kept as its text) are accepted, their
-    source tagged with the dataset of their index; anything else gets a refused item.
+    ``index`` and ``create`` actions with an object source (or one cut at the line bound,
+    kept as its text) are accepted, their source tagged with the dataset of their index;
+    anything else gets a refused item. The sources are read by ``POST /log``'s NDJSON
+    reader, so its bounds, truncation and UTF-8 rules hold for every document.
     """
-    items: list[BulkItem] = []
-    documents = DecodedLines("ndjson")
-    truncated = frozenset(decoded.truncated)
-    invalid = frozenset(decoded.invalid_utf8)
-    lines = decoded.lines
+    items: list[BulkItem | None] = []
+    # Per accepted action: its item's position, action, index and id; its source is the
+    # same position in `sources`.
+    pending: list[tuple[int, str, str, str | None]] = []
+    sources: list[bytes] = []
+    actions: dict[bytes, tuple[str | None, dict[str, Any]]] = {}
+    lines = [line for line in _raw_lines(data) if line.strip()]
     position = 0
     while position < len(lines):
-        action, meta = _action(lines[position])
+        raw = lines[position]
+        action, meta = actions.get(raw) or _action(raw, max_line_bytes)
+        if len(raw) <= _CACHED_ACTION_BYTES:
+            # shippers repeat the same few action lines
+            actions.setdefault(raw, (action, meta))
         if action is None:
             items.append(_malformed(default_index, position))
-            # A following object that is not an action is taken as this action's source.
-            if position + 1 < len(lines) and _action(lines[position + 1])[0] is None:
+            # A following line that is not an action is taken as this action's source.
+            if (
+                position + 1 < len(lines)
+                and _action(lines[position + 1], max_line_bytes)[0] is None
+            ):
                 position += 1
             position += 1
             continue
@@ -145,28 +161,33 @@ def split_bulk(decoded: DecodedLines, default_index: str | None) -> BulkRequest:
             )
             continue
         source = lines[source_at]
-        if isinstance(source, str) and source_at not in truncated:
-            items.append(
-                BulkItem(
-                    action,
-                    index,
-                    doc_id,
-                    error_type="document_parsing_exception",
-                    reason=f"[{source_at + 1}:1] the source is not a JSON object",
-                )
-            )
+        if not source.lstrip().startswith(b"{") and len(source) <= max_line_bytes:
+            items.append(_not_an_object(action, index, doc_id, source_at))
+            continue
+        pending.append((len(items), action, index, doc_id))
+        items.append(None)
+        sources.append(source)
+    # Every source starts with "{" or is cut: the reader keeps each one, so positions hold.
+    decoded = decode_body(b"\n".join(sources), "ndjson", max_line_bytes)
+    documents = DecodedLines("json" if sources else "ndjson")
+    truncated = frozenset(decoded.truncated)
+    invalid = frozenset(decoded.invalid_utf8)
+    for number, (slot, action, index, doc_id) in enumerate(pending):
+        line = decoded.lines[number]
+        if isinstance(line, str) and number not in truncated:
+            items[slot] = _not_an_object(action, index, doc_id, None)
             continue
         kept = len(documents.lines)
-        documents.lines.append(_routed(source, index))
-        documents.sizes.append(decoded.sizes[source_at])
-        if source_at in truncated:
+        if isinstance(line, dict):
+            _route(line, index)
+        documents.lines.append(line)
+        documents.sizes.append(decoded.sizes[number])
+        if number in truncated:
             documents.truncated.append(kept)
-        if source_at in invalid:
+        if number in invalid:
             documents.invalid_utf8.append(kept)
-        items.append(BulkItem(action, index, doc_id, position=kept))
-    if any(isinstance(line, dict) for line in documents.lines):
-        documents.kind = "json"
-    return BulkRequest(items, documents)
+        items[slot] = BulkItem(action, index, doc_id, position=kept)
+    return BulkRequest([item for item in items if item is not None], documents)
 
 
 def bulk_answer(items: list[BulkItem], document_ids: list[str], took_ms: int) -> dict[str, Any]:
@@ -203,13 +224,34 @@ def bulk_answer(items: list[BulkItem], document_ids: list[str], took_ms: int) ->
     }
 
 
-def _action(line: Line) -> tuple[str | None, dict[str, Any]]:
+def _raw_lines(data: bytes) -> list[bytes]:
+    return [line[:-1] if line.endswith(b"\r") else line for line in data.split(b"\n")]
+
+
+def _action(raw: bytes, max_line_bytes: int) -> tuple[str | None, dict[str, Any]]:
+    if len(raw) > max_line_bytes or not raw.lstrip().startswith(b"{"):
+        return None, {}
+    try:
+        line = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None, {}
     if not isinstance(line, dict) or len(line) != 1:
         return None, {}
     ((action, meta),) = line.items()
     if action not in _ALL_ACTIONS or not isinstance(meta, dict):
         return None, {}
     return action, meta
+
+
+def _not_an_object(action: str, index: str, doc_id: str | None, line: int | None) -> BulkItem:
+    where = f"[{line + 1}:1] " if line is not None else ""
+    return BulkItem(
+        action,
+        index,
+        doc_id,
+        error_type="document_parsing_exception",
+        reason=f"{where}the source is not a JSON object",
+    )
 
 
 def _malformed(default_index: str | None, position: int) -> BulkItem:
@@ -229,11 +271,10 @@ def _text(value: Any) -> str | None:
     return None
 
 
-def _routed(source: Line, index: str) -> Line:
-    """``source`` with the dataset of ``index`` in ``data_stream.dataset``."""
-    if not isinstance(source, dict):
-        return source
+def _route(source: dict[str, Any], index: str) -> None:
+    """Put the dataset of ``index`` in ``source``'s ``data_stream.dataset`` (the reader
+    made ``source``: nothing else holds it)."""
     data_stream = source.get("data_stream")
     routed = {**data_stream} if isinstance(data_stream, dict) else {}
     routed["dataset"] = dataset_for(index)
-    return {**source, "data_stream": routed}
+    source["data_stream"] = routed

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, Final
+from typing import Final
 
+import orjson
 from flask import Blueprint, Request, Response, jsonify, request
 
-from logagg.ingest.bodies import decode_body
 from logagg.ingest.context import current
 from logagg.ingest.elastic_bulk import (
     BulkMediaTypeError,
@@ -176,12 +176,12 @@ def bulk(index: str | None = None) -> Response:
     refuse_when_backlogged()
     received = now()
     data = read_body()
-    decoded = decode_body(data, "ndjson", current().body_limits.max_line_bytes)
-    parsed = split_bulk(decoded, index)
+    parsed = split_bulk(data, index, current().body_limits.max_line_bytes)
     stored = store_documents(parsed.documents, user, received)
     took = int((time.perf_counter() - started) * 1000)
-    answer: dict[str, Any] = bulk_answer(parsed.items, stored.document_ids, took)
-    response = jsonify(answer)
+    answer = bulk_answer(parsed.items, stored.document_ids, took)
+    # orjson: the answer holds an object per item, and is written on every bulk request
+    response = Response(orjson.dumps(answer), content_type="application/json")
     if stored.document_ids:
         response.headers[BATCH_ID_HEADER] = stored.request_id
     return response
