@@ -9,12 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from logagg.ingest.bodies import decode_body
 from logagg.ingest.elastic_bulk import (
     MAX_DATASET_LENGTH,
     BulkMediaTypeError,
     bulk_answer,
     check_media_type,
     dataset_for,
+    read_sources,
     split_bulk,
 )
 
@@ -189,3 +191,62 @@ def test_any_body_gives_one_item_per_action_and_never_raises(lines: list[bytes])
     answer = bulk_answer(parsed.items, [f"id-{n}" for n in range(len(accepted))], 0)
     json.dumps(answer)
     assert answer["errors"] == (len(accepted) != len(parsed.items))
+
+
+HOSTILE_SOURCES = [
+    b'{"message": "plain"}',
+    b'{"big": 123456789012345678901234567890}',
+    b'{"lone": "\\ud800"}',
+    b'{"nan": NaN}',
+    b'{"bad utf8": "\xff\xfe"}',
+    b"{" * 300 + b"}" * 300,
+    b'{"deep": ' + b"[" * 250 + b"]" * 250 + b"}",
+    b'{"long": "' + b"x" * 200 + b'"}',
+    b"{not json",
+    b'{"ok": 1}  ',
+    b'{"dup": 1, "dup": 2}',
+]
+
+
+@pytest.mark.parametrize("max_line", [64, 32 * 1024])
+def test_sources_read_as_post_log_reads_them(max_line: int) -> None:
+    mine = read_sources(HOSTILE_SOURCES, max_line)
+    reader = decode_body(b"\n".join(HOSTILE_SOURCES), "ndjson", max_line)
+    assert mine.lines == reader.lines
+    assert mine.sizes == reader.sizes
+    assert mine.truncated == reader.truncated
+    assert mine.invalid_utf8 == reader.invalid_utf8
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.dictionaries(
+                st.text(max_size=8),
+                st.recursive(
+                    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+                    lambda inner: (
+                        st.lists(inner, max_size=3)
+                        | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+                    ),
+                    max_leaves=10,
+                ),
+                max_size=5,
+            ).map(lambda d: json.dumps(d).encode()),
+            st.binary(max_size=40).map(lambda b: b"{" + b.replace(b"\n", b" ")),
+        ),
+        max_size=20,
+    )
+)
+def test_any_sources_read_as_post_log_reads_them(sources: list[bytes]) -> None:
+    sources = [source for source in sources if source.strip()]
+    mine = read_sources(sources, 128)
+    reader = decode_body(b"\n".join(sources), "ndjson", 128)
+    assert len(reader.lines) == len(sources)
+    assert (mine.lines, mine.sizes, mine.truncated, mine.invalid_utf8) == (
+        reader.lines,
+        reader.sizes,
+        reader.truncated,
+        reader.invalid_utf8,
+    )

@@ -33,6 +33,10 @@ _ACCEPTED_ACTIONS: Final = frozenset({"index", "create"})
 _REFUSED_ACTIONS: Final = {"delete": False, "update": True}
 _ALL_ACTIONS: Final = _ACCEPTED_ACTIONS | _REFUSED_ACTIONS.keys()
 _CACHED_ACTION_BYTES: Final = 256
+# Below this many brackets a source is read directly: the job serializer (orjson) writes
+# objects nested up to 254 deep, and the reader keeps deeper ones as their text.
+_FAST_NESTING: Final = 200
+_LONG_DIGITS: Final = re.compile(rb"[0-9]{19}")
 
 MAX_DATASET_LENGTH: Final = 64
 DEFAULT_DATASET: Final = "generic"
@@ -167,8 +171,7 @@ def split_bulk(data: bytes, default_index: str | None, max_line_bytes: int) -> B
         pending.append((len(items), action, index, doc_id))
         items.append(None)
         sources.append(source)
-    # Every source starts with "{" or is cut: the reader keeps each one, so positions hold.
-    decoded = decode_body(b"\n".join(sources), "ndjson", max_line_bytes)
+    decoded = read_sources(sources, max_line_bytes)
     documents = DecodedLines("json" if sources else "ndjson")
     truncated = frozenset(decoded.truncated)
     invalid = frozenset(decoded.invalid_utf8)
@@ -222,6 +225,50 @@ def bulk_answer(items: list[BulkItem], document_ids: list[str], took_ms: int) ->
         "errors": any(item.position is None for item in items),
         "items": answered,
     }
+
+
+def read_sources(sources: list[bytes], max_line_bytes: int) -> DecodedLines:
+    """``sources`` as ``POST /log``'s NDJSON reader reads them, one line each, in order.
+
+    The common source (a plain object within the bound) is read here with orjson, which
+    refuses what the reader would treat apart (invalid UTF-8, lone surrogates, NaN).
+    Those sources, long or deeply nested ones, and any with 19 digits in a row (orjson
+    reads an integer beyond 64 bits as a float, the reader keeps its digits), go
+    through the reader itself; each starts with "{" or is cut, so it keeps every one.
+    """
+    decoded = DecodedLines("ndjson")
+    slow: list[int] = []
+    for number, raw in enumerate(sources):
+        value: Any = None
+        if (
+            len(raw) <= max_line_bytes
+            and raw.count(b"{") + raw.count(b"[") < _FAST_NESTING
+            and _LONG_DIGITS.search(raw) is None
+        ):
+            try:
+                value = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                value = None
+        if isinstance(value, dict):
+            decoded.lines.append(value)
+        else:
+            slow.append(number)
+            decoded.lines.append("")
+        decoded.sizes.append(len(raw))
+    if not slow:
+        return decoded
+    reread = decode_body(b"\n".join(sources[n] for n in slow), "ndjson", max_line_bytes)
+    truncated, invalid = frozenset(reread.truncated), frozenset(reread.invalid_utf8)
+    for position, number in enumerate(slow):
+        decoded.lines[number] = reread.lines[position]
+        decoded.sizes[number] = reread.sizes[position]
+        if position in truncated:
+            decoded.truncated.append(number)
+        if position in invalid:
+            decoded.invalid_utf8.append(number)
+    decoded.truncated.sort()
+    decoded.invalid_utf8.sort()
+    return decoded
 
 
 def _raw_lines(data: bytes) -> list[bytes]:
