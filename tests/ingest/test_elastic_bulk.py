@@ -42,7 +42,7 @@ def test_index_and_create_pairs_become_documents_routed_by_their_index() -> None
         {"message": "second", "data_stream": {"type": "logs", "namespace": "prod"}},
     )
     parsed = split(body, "syslog-2026.12.04")
-    assert [(i.action, i.index, i.doc_id, i.status) for i in parsed.items] == [
+    assert [(i.action, i.index_name, i.doc_id, i.status) for i in parsed.items] == [
         ("index", "logs-nginx.access-default", "a1", 201),
         ("create", "syslog-2026.12.04", None, 201),
     ]
