@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from logagg.ingest import elastic_bulk
 from logagg.ingest.bodies import decode_body
 from logagg.ingest.elastic_bulk import (
     MAX_DATASET_LENGTH,
@@ -113,7 +114,7 @@ def test_answer_counts_success_the_way_shippers_read_it() -> None:
     parsed = split(
         ndjson({"create": {"_index": "a"}}, {"m": 1}, {"index": {}}, {"m": 2}, {"delete": {}})
     )
-    answer = bulk_answer(parsed.items, ["b-0-0", "b-0-1"], 3)
+    answer = json.loads(bulk_answer(parsed.items, ["b-0-0", "b-0-1"], 3))
     assert answer["took"] == 3
     assert answer["errors"] is True
     first, second, third = answer["items"]
@@ -124,10 +125,11 @@ def test_answer_counts_success_the_way_shippers_read_it() -> None:
     assert second["index"]["_id"] == "b-0-1"
     assert third["delete"]["status"] == 400
     assert third["delete"]["error"]["type"] == "illegal_argument_exception"
-    clean = split(ndjson({"index": {"_id": "mine"}}, {"m": 1}))
-    answer = bulk_answer(clean.items, ["b-0-0"], 0)
+    clean = split(ndjson({"index": {"_id": 'mi"ne\n', "_index": 'ü"x\\'}}, {"m": 1}))
+    answer = json.loads(bulk_answer(clean.items, ["b-0-0"], 0))
     assert answer["errors"] is False
-    assert answer["items"][0]["index"]["_id"] == "mine"
+    assert answer["items"][0]["index"]["_id"] == 'mi"ne\n'
+    assert answer["items"][0]["index"]["_index"] == 'ü"x\\'
 
 
 @pytest.mark.parametrize(
@@ -188,8 +190,7 @@ def test_any_body_gives_one_item_per_action_and_never_raises(lines: list[bytes])
     assert len(parsed.documents.sizes) == len(parsed.documents.lines)
     assert len(parsed.items) <= len([line for line in body.split(b"\n") if line.strip()])
     assert set(parsed.documents.truncated) <= set(range(len(parsed.documents.lines)))
-    answer = bulk_answer(parsed.items, [f"id-{n}" for n in range(len(accepted))], 0)
-    json.dumps(answer)
+    answer = json.loads(bulk_answer(parsed.items, [f"id-{n}" for n in range(len(accepted))], 0))
     assert answer["errors"] == (len(accepted) != len(parsed.items))
 
 
@@ -250,3 +251,29 @@ def test_any_sources_read_as_post_log_reads_them(sources: list[bytes]) -> None:
         reader.truncated,
         reader.invalid_utf8,
     )
+
+
+PAIRED_LINES = st.sampled_from(
+    [
+        b'{"index":{}}',
+        b'{"create":{"_index":"a","_id":"1"}}',
+        b'{"index":{"_index":"logs-x-default"}}',
+        b'{"m":1}',
+        b'{"m":"\xff"}',
+        b'{"big":12345678901234567890123}',
+        b'{"m":"' + b"y" * 100 + b'"}',
+        b"{broken",
+        b'"text"',
+        b'{"delete":{}}',
+        b"  {}",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PAIRED_LINES, max_size=30))
+def test_the_shippers_path_answers_as_the_general_one(lines: list[bytes]) -> None:
+    body = b"\n".join(lines)
+    kept = [line for line in body.split(b"\n") if line.strip()]
+    general = elastic_bulk._split_lines(kept, "d", 64)
+    assert split_bulk(body, "d", 64) == general

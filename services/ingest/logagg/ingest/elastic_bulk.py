@@ -37,6 +37,10 @@ _CACHED_ACTION_BYTES: Final = 256
 # objects nested up to 254 deep, and the reader keeps deeper ones as their text.
 _FAST_NESTING: Final = 200
 _LONG_DIGITS: Final = re.compile(rb"[0-9]{19}")
+_CREATED: Final = (
+    b'"_version":1,"result":"created","_shards":{"total":1,"successful":1,"failed":0},'
+    b'"_primary_term":1,"status":201'
+)
 
 MAX_DATASET_LENGTH: Final = 64
 DEFAULT_DATASET: Final = "generic"
@@ -115,13 +119,61 @@ def split_bulk(data: bytes, default_index: str | None, max_line_bytes: int) -> B
     anything else gets a refused item. The sources are read by ``POST /log``'s NDJSON
     reader, so its bounds, truncation and UTF-8 rules hold for every document.
     """
+    lines = [line for line in _raw_lines(data) if line.strip()]
+    return _split_pairs(lines, default_index, max_line_bytes) or _split_lines(
+        lines, default_index, max_line_bytes
+    )
+
+
+def _split_pairs(
+    lines: list[bytes], default_index: str | None, max_line_bytes: int
+) -> BulkRequest | None:
+    """:func:`split_bulk` of the body shippers send (every other line an ``index`` or
+    ``create`` action, every source an object), in a few passes; None for any other."""
+    if len(lines) % 2:
+        return None
+    known: dict[bytes, tuple[str, str, str | None]] = {}
+    pairs: list[tuple[str, str, str | None]] = []
+    for raw in lines[0::2]:
+        pair = known.get(raw)
+        if pair is None:
+            action, meta = _action(raw, max_line_bytes)
+            if action not in _ACCEPTED_ACTIONS or action is None:
+                return None
+            pair = (
+                action,
+                _text(meta.get("_index")) or default_index or "",
+                _text(meta.get("_id")),
+            )
+            if len(raw) <= _CACHED_ACTION_BYTES:
+                known[raw] = pair
+        pairs.append(pair)
+    sources = lines[1::2]
+    if not all(raw.startswith(b"{") or len(raw) > max_line_bytes for raw in sources):
+        return None
+    documents = read_sources(sources, max_line_bytes)
+    truncated = frozenset(documents.truncated)
+    for number, (line, (_, index, _)) in enumerate(zip(documents.lines, pairs, strict=True)):
+        if type(line) is dict:
+            _route(line, index)
+        elif number not in truncated:
+            return None  # a source that is not an object: the general path answers it
+    documents.kind = "json" if documents.lines else "ndjson"
+    items = [
+        BulkItem(action, index, doc_id, number)
+        for number, (action, index, doc_id) in enumerate(pairs)
+    ]
+    return BulkRequest(items, documents)
+
+
+def _split_lines(lines: list[bytes], default_index: str | None, max_line_bytes: int) -> BulkRequest:
+    """:func:`split_bulk` of any body, one line after the other."""
     items: list[BulkItem | None] = []
     # Per accepted action: its item's position, action, index and id; its source is the
     # same position in `sources`.
     pending: list[tuple[int, str, str, str | None]] = []
     sources: list[bytes] = []
     actions: dict[bytes, tuple[str | None, dict[str, Any]]] = {}
-    lines = [line for line in _raw_lines(data) if line.strip()]
     position = 0
     while position < len(lines):
         raw = lines[position]
@@ -196,38 +248,39 @@ def split_bulk(data: bytes, default_index: str | None, max_line_bytes: int) -> B
     return BulkRequest([item for item in items if item is not None], documents)
 
 
-def bulk_answer(items: list[BulkItem], document_ids: list[str], took_ms: int) -> dict[str, Any]:
-    """The bulk response shippers read: ``took``, ``errors`` and one object per item.
+def bulk_answer(items: list[BulkItem], document_ids: list[str], took_ms: int) -> bytes:
+    """The JSON of the bulk response shippers read: ``took``, ``errors``, one object per item.
 
     ``document_ids`` are the ids of the accepted documents, by position; an item with an
-    ``_id`` of its own is answered with it.
+    ``_id`` of its own is answered with it. Written as bytes from a template: the answer
+    holds an object per item, on every request, and building them as dicts cost more
+    than the rest of the request.
     """
-    answered: list[dict[str, Any]] = []
+    dumps = orjson.dumps
+    parts: list[bytes] = []
+    errors = False
     for item in items:
         if item.position is None:
-            body: dict[str, Any] = {
-                "_index": item.index_name,
-                "_id": item.doc_id,
-                "status": 400,
-                "error": {"type": item.error_type, "reason": item.reason},
-            }
+            errors = True
+            error = {"type": item.error_type, "reason": item.reason}
+            body = {"_index": item.index_name, "_id": item.doc_id, "status": 400, "error": error}
+            parts.append(dumps({item.action: body}))
         else:
-            body = {
-                "_index": item.index_name,
-                "_id": item.doc_id or document_ids[item.position],
-                "_version": 1,
-                "result": "created",
-                "_shards": {"total": 1, "successful": 1, "failed": 0},
-                "_seq_no": item.position,
-                "_primary_term": 1,
-                "status": 201,
-            }
-        answered.append({item.action: body})
-    return {
-        "took": took_ms,
-        "errors": any(item.position is None for item in items),
-        "items": answered,
-    }
+            parts.append(
+                b'{"%b":{"_index":%b,"_id":%b,"_seq_no":%d,%b}}'
+                % (
+                    item.action.encode(),
+                    dumps(item.index_name),
+                    dumps(item.doc_id or document_ids[item.position]),
+                    item.position,
+                    _CREATED,
+                )
+            )
+    return b'{"took":%d,"errors":%b,"items":[%b]}' % (
+        took_ms,
+        b"true" if errors else b"false",
+        b",".join(parts),
+    )
 
 
 def read_sources(sources: list[bytes], max_line_bytes: int) -> DecodedLines:
