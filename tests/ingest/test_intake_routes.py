@@ -19,7 +19,7 @@ from logagg.ingest.context import current
 from logagg.ingest.routes.writer import BATCH_ID_HEADER
 from logagg.queues import PARSE, job_queue, queue_key
 
-from .conftest import ADMIN, WRITER, basic, bearer
+from .conftest import ADMIN, WRITER, basic, bearer, login
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
 
@@ -69,6 +69,12 @@ def test_bulk_with_bearer_token_and_gzip(
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["errors"] is False
     assert stored(redis)[0]["lines"][0]["message"] == "zipped"
+    receipt = client.get(
+        f"/log/batches/{response.headers[BATCH_ID_HEADER]}", headers=bearer(writer_token)
+    )
+    assert receipt.status_code == 200
+    assert receipt.get_json()["status"] == "queued"
+    assert receipt.get_json()["counts"]["received"] == 1
 
 
 @pytest.mark.parametrize(
@@ -234,6 +240,10 @@ def test_otlp_json_and_bad_bodies(client: FlaskClient, redis: fakeredis.FakeRedi
     response = client.post("/v1/logs", json=body, headers=auth)
     assert response.status_code == 200
     assert response.get_json() == {}
+    token = login(client, *WRITER)["access"]
+    receipt = client.get(f"/log/batches/{response.headers[BATCH_ID_HEADER]}", headers=bearer(token))
+    assert receipt.status_code == 200
+    assert receipt.get_json()["counts"]["received"] == 1
     assert stored(redis)[0]["lines"][0]["message"] == "hi"
     broken = client.post(
         "/v1/logs", data=b"\xff\xff", headers={**auth, "Content-Type": "application/x-protobuf"}
