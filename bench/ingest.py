@@ -67,6 +67,38 @@ class LoadResult:
         self.elapsed = max(self.elapsed, other.elapsed)
 
 
+# (path, Content-Type) of the endpoints a phase can load.
+LOG_ENDPOINT = ("/log", "text/plain")
+BULK_ENDPOINT = ("/_bulk", "application/x-ndjson")
+OTLP_ENDPOINT = ("/v1/logs", "application/x-protobuf")
+
+
+def bulk_body(lines: list[str]) -> bytes:
+    """An Elasticsearch bulk body: one ``create`` action and one document per line."""
+    action = b'{"create":{"_index":"bench"}}\n'
+    return b"".join(
+        action + json.dumps({"message": line, "log.level": "info"}).encode() + b"\n"
+        for line in lines
+    )
+
+
+def otlp_body(lines: list[str]) -> bytes:
+    """An OTLP ``ExportLogsServiceRequest`` (binary protobuf) with one record per line."""
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+        ExportLogsServiceRequest,
+    )
+
+    message = ExportLogsServiceRequest()
+    records = message.resource_logs.add().scope_logs.add().log_records
+    for line in lines:
+        record = records.add()
+        record.time_unix_nano = time.time_ns()
+        record.severity_number = 9
+        record.severity_text = "INFO"
+        record.body.string_value = line
+    return message.SerializeToString()
+
+
 def _percentile(values: list[float], fraction: float) -> float:
     if not values:
         return float("nan")
@@ -78,6 +110,7 @@ def _connection_loop(
     port: int,
     token: str,
     body: bytes,
+    endpoint: tuple[str, str],
     duration: float,
     interval: float | None,
     start_at: float,
@@ -89,9 +122,10 @@ def _connection_loop(
     With ``interval`` the requests follow a fixed schedule (open loop) and latency is
     counted from the scheduled time; without, each request follows the previous answer.
     """
+    path, content_type = endpoint
     headers = {
         "Authorization": f"Bearer {token}",
-        "Content-Type": "text/plain",
+        "Content-Type": content_type,
         "Content-Length": str(len(body)),
     }
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -110,7 +144,7 @@ def _connection_loop(
         if begin >= end:
             break
         try:
-            connection.request("POST", "/log", body=body, headers=headers)
+            connection.request("POST", path, body=body, headers=headers)
             response = connection.getresponse()
             response.read()
             status = response.status
@@ -138,6 +172,7 @@ def _load_process(
     connections: int,
     rate: float | None,
     start_at_wall: float,
+    endpoint: tuple[str, str],
 ) -> dict[str, Any]:
     """A load-generator process: ``connections`` threads, each its own connection."""
     # Align the processes on a wall-clock start, converted to this process's perf clock.
@@ -152,6 +187,7 @@ def _load_process(
                 port,
                 token,
                 body,
+                endpoint,
                 duration,
                 interval,
                 # Spread the open-loop schedules so connections do not fire together.
@@ -183,6 +219,7 @@ def run_load(
     processes: int,
     connections: int,
     rate: float | None = None,
+    endpoint: tuple[str, str] = LOG_ENDPOINT,
 ) -> LoadResult:
     """Drive load from ``processes`` separate processes; ``rate`` is the total req/s."""
     per_process_rate = rate / processes if rate else None
@@ -192,7 +229,16 @@ def run_load(
         outcomes = pool.starmap(
             _load_process,
             [
-                (port, token, body, duration, connections, per_process_rate, start_at_wall)
+                (
+                    port,
+                    token,
+                    body,
+                    duration,
+                    connections,
+                    per_process_rate,
+                    start_at_wall,
+                    endpoint,
+                )
                 for _ in range(processes)
             ],
         )
@@ -373,6 +419,8 @@ def main(argv: list[str] | None = None) -> int:
         phases: list[dict[str, Any]] = []
         redis = redis_server.client()
 
+        batch_lines = [f"{line} seq={i}" for i in range(1000)]
+
         def phase(name: str, body: bytes, lines: int, **load: Any) -> dict[str, Any]:
             # Empty the queues between phases (users and the rest stay).
             for key in redis.scan_iter(match="rq:*", count=1000):
@@ -409,6 +457,19 @@ def main(argv: list[str] | None = None) -> int:
             ),
             key=lambda summary: float(summary["requests_per_s"]),
         )
+        # The shippers' intake: the same 1,000 lines as bulk documents and OTLP records.
+        for endpoint_name, body, endpoint in (
+            ("bulk", bulk_body(batch_lines), BULK_ENDPOINT),
+            ("otlp", otlp_body(batch_lines), OTLP_ENDPOINT),
+        ):
+            phase(
+                f"{endpoint_name}-1000-records-{processes * 2}-connections",
+                body,
+                1000,
+                processes=processes,
+                connections=2,
+                endpoint=endpoint,
+            )
         # Small requests are sensitive to concurrency (thread hand-offs, the GIL on both
         # sides): sweep it and keep the best.
         singles = max(

@@ -19,9 +19,11 @@ from logagg.ingest.context import EXTENSION_KEY, IngestContext, secret_source
 from logagg.ingest.errors import register_error_handlers
 from logagg.ingest.metrics import IngestMetrics
 from logagg.ingest.routes import auth as auth_routes
+from logagg.ingest.routes import elastic as elastic_routes
 from logagg.ingest.routes import health as health_routes
 from logagg.ingest.routes import keys as key_routes
 from logagg.ingest.routes import logs as log_routes
+from logagg.ingest.routes import otlp as otlp_routes
 from logagg.ingest.routes import pages as page_routes
 from logagg.ingest.routes import receipts as receipt_routes
 from logagg.ingest.settings import IngestSettings
@@ -87,6 +89,8 @@ def create_app(
     app.register_blueprint(receipt_routes.blueprint)
     app.register_blueprint(health_routes.blueprint)
     app.register_blueprint(page_routes.blueprint)
+    app.register_blueprint(elastic_routes.blueprint)
+    app.register_blueprint(otlp_routes.blueprint)
     _count_requests(app)
     return app
 

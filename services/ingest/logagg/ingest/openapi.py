@@ -292,6 +292,101 @@ _COUNTS = (
     "dead_lettered",
 )
 
+# The shippers' intake: the Elasticsearch bulk API (and the calls its clients make before
+# they send) and OTLP/HTTP logs. Writers authenticate with a Bearer token or Basic.
+_WRITER_AUTH: list[dict[str, list[str]]] = [{"bearer": []}, {"basic": []}]
+_NAME = [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}]
+_REST = [{"name": "rest", "in": "path", "required": True, "schema": {"type": "string"}}]
+
+
+def _compat(summary: str, parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {
+        "summary": summary,
+        "security": [],
+        **({"parameters": parameters} if parameters else {}),
+        "responses": {"200": _ok("An answer shaped as Elasticsearch's", "Object")},
+    }
+
+
+def _bulk(summary: str, parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {
+        "summary": summary,
+        "description": (
+            "NDJSON action/source pairs (`index` and `create`; `delete` and `update` get an "
+            "error item), as application/x-ndjson, application/json or the Elasticsearch "
+            "clients' vendor types; Content-Encoding: gzip accepted. Sources become events "
+            "of the writer's service; the index is kept only as `data_stream.dataset` "
+            "(sanitised). The answer's `X-Logagg-Batch-Id` header is the receipt id."
+        ),
+        "security": _WRITER_AUTH,
+        **({"parameters": parameters} if parameters else {}),
+        "requestBody": {
+            "required": True,
+            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+        },
+        "responses": {
+            "200": _ok("One item per action, in order", "BulkAnswer"),
+            **_errors(401, 403, 413, 415, 429, 503),
+        },
+    }
+
+
+_INDEX = [{"name": "index", "in": "path", "required": True, "schema": {"type": "string"}}]
+_INTAKE_PATHS: dict[str, Any] = {
+    "/": {"get": _compat("Elasticsearch version banner for its clients; a status otherwise")},
+    "/_license": {"get": _compat("A basic, active license (Elasticsearch clients ask)")},
+    "/_xpack": {"get": _compat("X-Pack features (Elasticsearch clients ask)")},
+    "/_cluster/health": {"get": _compat("Green (health checks of Elasticsearch outputs)")},
+    "/_index_template/{name}": {
+        "get": _compat("Every index template exists: nothing to install", _NAME),
+        "put": _compat("Acknowledged, unused: the pipeline installs its own", _NAME),
+    },
+    "/_template/{name}": {
+        "get": _compat("Every legacy template exists: nothing to install", _NAME),
+        "put": _compat("Acknowledged, unused: the pipeline installs its own", _NAME),
+    },
+    "/_ilm/{rest}": {
+        "get": _compat("Every lifecycle policy exists", _REST),
+        "put": _compat("Acknowledged, unused", _REST),
+    },
+    "/_bulk": {"post": _bulk("Elasticsearch bulk API"), "put": _bulk("Elasticsearch bulk API")},
+    "/{index}/_bulk": {
+        "post": _bulk("Elasticsearch bulk API with a default index", _INDEX),
+        "put": _bulk("Elasticsearch bulk API with a default index", _INDEX),
+    },
+    "/v1/logs": {
+        "post": {
+            "summary": "OTLP/HTTP logs export",
+            "description": (
+                "An ExportLogsServiceRequest as application/x-protobuf or OTLP JSON; "
+                "Content-Encoding: gzip accepted. The answer is an ExportLogsServiceResponse "
+                "in the request's encoding, with partial_success when records were refused."
+            ),
+            "security": _WRITER_AUTH,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}},
+                    "application/json": {"schema": {"type": "object"}},
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "ExportLogsServiceResponse",
+                    "content": {
+                        "application/x-protobuf": {
+                            "schema": {"type": "string", "format": "binary"}
+                        },
+                        "application/json": {"schema": {"type": "object"}},
+                    },
+                },
+                **_errors(400, 401, 403, 413, 415, 429, 503),
+            },
+        }
+    },
+}
+_PATHS.update(_INTAKE_PATHS)
+
 _SCHEMAS: dict[str, Any] = {
     "Error": _object(["error", "message"], error=_STRING, message=_STRING),
     "Message": _object(["message"], message=_STRING),
@@ -362,6 +457,13 @@ _SCHEMAS: dict[str, Any] = {
         "type": "array",
         "items": {"oneOf": [{"type": "string"}, {"type": "object"}]},
     },
+    "Object": {"type": "object"},
+    "BulkAnswer": _object(
+        ["took", "errors", "items"],
+        took={"type": "integer"},
+        errors=_BOOLEAN,
+        items={"type": "array", "items": {"type": "object"}},
+    ),
     "Accepted": _object(
         ["status", "batch_id", "batches", "accepted", "truncated"],
         status={"type": "string", "enum": ["queued"]},

@@ -68,9 +68,9 @@ def _home_html(version: str, links: dict[str, str]) -> str:
 """
 
 
-@blueprint.get("/")
 def home() -> Response:
-    """Name, version and links: HTML, or JSON for a client that prefers it."""
+    """Name, version and links: HTML, or JSON for a client that prefers it (served at ``/``
+    by the Elasticsearch-compatible root, for whatever is not an Elasticsearch client)."""
     version, links = package_version(), _links()
     if request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
         "application/json"

@@ -20,6 +20,25 @@ LEVEL_KEYS = ("level", "severity", "lvl", "log.level")
 MESSAGE_KEYS = ("message", "msg")
 LOGGER_KEYS = ("logger", "log.logger", "logger_name")
 THREAD_KEYS = ("thread", "thread_name")
+# ECS fields a record may name as they are (dotted, as OTLP and Elasticsearch shippers
+# send them): they describe the record, never who sent it, so none of the identity fields
+# (service, source, host.ip, event) is among them.
+ECS_KEYS = {
+    name: tuple(name.split("."))
+    for name in (
+        "trace.id",
+        "span.id",
+        "transaction.id",
+        "error.type",
+        "error.message",
+        "error.stack_trace",
+        "log.origin.function",
+        "log.origin.file.name",
+        "log.origin.file.line",
+        "host.hostname",
+        "process.thread.name",
+    )
+}
 
 # Deeper label values are kept as JSON text: Elasticsearch's flattened fields refuse
 # objects nested deeper than 20 levels, and nobody searches that deep.
@@ -75,6 +94,24 @@ def _bounded(value: Any, depth: int) -> Any:
     return value
 
 
+def _put(fields: Fields, log: Fields, path: tuple[str, ...], value: Any) -> bool:
+    """Set the ECS field at ``path`` to a text (a line number for ``line``), unless set."""
+    wanted = int if path[-1] == "line" else str
+    if type(value) is not wanted:
+        return False
+    target = log if path[0] == "log" else fields
+    parts = path[1:] if path[0] == "log" else path
+    for part in parts[:-1]:
+        child = target.setdefault(part, {})
+        if not isinstance(child, dict):
+            return False
+        target = child
+    if parts[-1] in target:
+        return False
+    target[parts[-1]] = value
+    return True
+
+
 def map_record(record: dict[str, Any], clock: Clock, dataset: str) -> Fields:
     """The partial event of a key/value record (keys as found, values JSON-ready)."""
     fields: Fields = {"event": {"dataset": dataset}}
@@ -112,6 +149,8 @@ def map_record(record: dict[str, Any], clock: Clock, dataset: str) -> Fields:
             if text is not None:
                 fields["process"] = {"thread": {"name": text}}
                 continue
+        elif key in ECS_KEYS and _put(fields, log, ECS_KEYS[key], value):
+            continue
         labels[key or "_"] = _bounded(value, 1)
     if log:
         fields["log"] = log
