@@ -215,6 +215,11 @@ _PATHS: dict[str, Any] = {
     "/": {
         "get": {
             "summary": "What this server is: name, version and links (HTML, or JSON if preferred)",
+            "description": (
+                "Elasticsearch clients (a request with credentials, X-Elastic-Client-Meta, an "
+                "Elasticsearch vendor media type or a shipper's User-Agent) get the "
+                "Elasticsearch version banner instead, as their outputs check it first."
+            ),
             "security": [],
             "responses": {
                 "200": {
@@ -333,7 +338,6 @@ def _bulk(summary: str, parameters: list[dict[str, Any]] | None = None) -> dict[
 
 _INDEX = [{"name": "index", "in": "path", "required": True, "schema": {"type": "string"}}]
 _INTAKE_PATHS: dict[str, Any] = {
-    "/": {"get": _compat("Elasticsearch version banner for its clients; a status otherwise")},
     "/_license": {"get": _compat("A basic, active license (Elasticsearch clients ask)")},
     "/_xpack": {"get": _compat("X-Pack features (Elasticsearch clients ask)")},
     "/_cluster/health": {"get": _compat("Green (health checks of Elasticsearch outputs)")},
