@@ -32,9 +32,10 @@ from logagg.shipper.routing import (
 
 CONTENT_TYPE = "application/x-ndjson"
 CONTENT_ENCODING = "gzip"
-# Compressing is most of what staging costs: level 1 takes a third of the time of the
-# default level 6 for an object about a fifth larger (measured on Loghub events).
-COMPRESS_LEVEL = 1
+# zlib's default level. On the Loghub samples' events (566 bytes each) level 1 costs 1.2
+# CPU s per million events and keeps 6.6% of the bytes, level 6 3.7 s and 5.0%: the
+# archive is stored for months, so a third more bytes costs more than those CPU seconds.
+COMPRESS_LEVEL = 6
 
 
 @dataclass(frozen=True, slots=True)
