@@ -1,8 +1,8 @@
 """Events as JSON on the hot paths: orjson (several times faster than the standard
 library), and the standard library for what orjson refuses.
 
-The parser encodes every event once for the Elasticsearch shipper, which forwards the
-bytes; the archive shipper encodes events again; dead letters decode them.
+The parser encodes every event once for both shippers, which forward the bytes;
+dead letters decode them.
 """
 
 from __future__ import annotations

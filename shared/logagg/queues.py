@@ -95,8 +95,10 @@ class EncodedBatch(TypedDict):
     event's route, instead of decoding a batch of objects only to encode every event
     again. ``encoded_events`` holds one line per event, each ending in ``"\n"`` (JSON
     text never holds a raw newline); ``routes[i]`` is ``[event.id, event.dataset,
-    @timestamp]`` of event ``i``, ``null`` where the event has no such string. The
-    shipper takes either form: replays enqueue :class:`ParsedBatch`.
+    @timestamp, event.ingested]`` of event ``i``, ``null`` where the event has no such
+    string (routes of three items, written before the receive time was added, are read
+    too). Both shippers get this form; they take either: replays enqueue
+    :class:`ParsedBatch`.
     """
 
     batch_id: str
@@ -113,15 +115,17 @@ def _route(event: dict[str, Any]) -> list[str | None]:
     if not isinstance(meta, dict):
         meta = {}
     ident, dataset, stamp = meta.get("id"), meta.get("dataset"), event.get("@timestamp")
+    received = meta.get("ingested")
     return [
         ident if isinstance(ident, str) else None,
         dataset if isinstance(dataset, str) else None,
         stamp if isinstance(stamp, str) else None,
+        received if isinstance(received, str) else None,
     ]
 
 
 def encode_batch(batch: ParsedBatch) -> EncodedBatch:
-    """``batch`` with every event encoded once, for the Elasticsearch shipper."""
+    """``batch`` with every event encoded once, for both shippers."""
     events = batch["events"]
     return EncodedBatch(
         batch_id=batch["batch_id"],

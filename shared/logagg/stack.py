@@ -54,6 +54,8 @@ class StackSettings(SettingsBase):
     parsers: int
     es_shippers: int
     archive_shippers: int
+    # a short flush age, so that a newcomer sees the archive fill within seconds
+    archive_flush_age: str = "10s"
 
     @classmethod
     def read(cls, read: EnvReader) -> Self:
@@ -74,6 +76,7 @@ class StackSettings(SettingsBase):
             parsers=read.integer("LOGAGG_RUN_PARSERS", 1, minimum=1, maximum=32),
             es_shippers=read.integer("LOGAGG_RUN_ES_SHIPPERS", 1, minimum=1, maximum=32),
             archive_shippers=read.integer("LOGAGG_RUN_ARCHIVE_SHIPPERS", 1, minimum=1, maximum=32),
+            archive_flush_age=read.text("LOGAGG_ARCHIVE_FLUSH_AGE", "10s"),
         )
 
 
@@ -105,6 +108,7 @@ def plan_services(
         env["LOGAGG_ARCHIVE_URL"] = (settings.data_dir / "archive").as_uri()
     sinks.append("s3")
     env["LOGAGG_SINKS"] = ",".join(sinks)
+    env["LOGAGG_ARCHIVE_FLUSH_AGE"] = settings.archive_flush_age
     if admin_password is not None:
         env["LOGAGG_ADMIN_PASSWORD"] = admin_password
     env["LOGAGG_INGEST_PORT"] = str(settings.ingest_port)

@@ -1,4 +1,5 @@
-"""``logagg status``: the pipeline's queues, workers and dead letters at a glance.
+"""``logagg status``: the pipeline's queues, workers, dead letters and archive staging at a
+glance.
 
 Reads Redis only (``REDIS_URL``), and only reads: registry counts are taken without RQ's
 clean-up, so looking at the pipeline never changes it. Collecting the figures is one
@@ -25,6 +26,7 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from rq.utils import utcparse
 
+from logagg.archive_staging import CHUNKS_KEY, FLUSHES_KEY, PARTITIONS_KEY, STATS_KEY
 from logagg.command_line import fail, help_parser, settings_message
 from logagg.deadletter_keys import DROPPED_KEY, ORDER_KEY, letter_sink
 from logagg.errors import SettingsError
@@ -59,6 +61,18 @@ class DeadLetterCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class StagingStatus:
+    """The archive's staging area: chunks waiting to become objects, and flushes begun."""
+
+    chunks: int
+    bytes: int  # compressed, as Redis holds them
+    raw_bytes: int  # the events' JSON
+    partitions: int
+    pending_flushes: int
+    oldest_staged_seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class PipelineStatus:
     """Everything ``logagg status`` shows, as of ``time``."""
 
@@ -66,6 +80,7 @@ class PipelineStatus:
     redis: str  # the URL, credentials masked
     queues: list[QueueStatus]
     dead_letters: DeadLetterCounts
+    staging: StagingStatus = StagingStatus(0, 0, 0, 0, 0, None)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,6 +124,25 @@ def dead_letter_counts(redis: Redis) -> DeadLetterCounts:
     )
 
 
+def staging_status(redis: Redis, now: float) -> StagingStatus:
+    """The staged chunks' figures (counters kept by the staging scripts; no chunk read)."""
+    pipe = redis.pipeline(transaction=False)
+    pipe.zcard(CHUNKS_KEY)
+    pipe.hmget(STATS_KEY, "bytes", "raw")
+    pipe.zcard(PARTITIONS_KEY)
+    pipe.zcard(FLUSHES_KEY)
+    pipe.zrange(CHUNKS_KEY, 0, 0, withscores=True)
+    chunks, (compressed, raw), partitions, flushes, oldest = pipe.execute()
+    return StagingStatus(
+        chunks=int(chunks),
+        bytes=int(compressed or 0),
+        raw_bytes=int(raw or 0),
+        partitions=int(partitions),
+        pending_flushes=int(flushes),
+        oldest_staged_seconds=max(0.0, now - float(oldest[0][1])) if oldest else None,
+    )
+
+
 def collect_status(
     redis: Redis, url: str, *, clock: Callable[[], float] = time.time
 ) -> PipelineStatus:
@@ -119,6 +153,7 @@ def collect_status(
         redis=mask_url(url),
         queues=[queue_status(redis, name, now) for name in ALL_QUEUES],
         dead_letters=dead_letter_counts(redis),
+        staging=staging_status(redis, now),
     )
 
 
@@ -137,6 +172,16 @@ def format_age(seconds: float | None) -> str:
         return f"{hours}h{minutes:02d}m"
     days, hours = divmod(hours, 24)
     return f"{days}d{hours:02d}h"
+
+
+def format_bytes(count: int) -> str:
+    """A short size: ``512 B``, ``3.4 KiB``, ``12.0 MiB``, ``1.2 GiB``."""
+    size = float(count)
+    for unit in ("B", "KiB", "MiB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"
 
 
 COLUMNS = ("queue", "waiting", "oldest", "workers", "running", "retrying", "failed")
@@ -165,11 +210,16 @@ def render_table(status: PipelineStatus) -> str:
         lines.append("  ".join(cells).rstrip())
     letters = status.dead_letters
     per_sink = ", ".join(f"{sink} {count}" for sink, count in letters.by_sink.items())
+    staged = status.staging
     lines += [
         "",
         f"dead letters: {letters.total}"
         + (f" ({per_sink})" if per_sink else "")
         + f"; dropped over the cap: {letters.dropped}",
+        f"archive staging: {staged.chunks} chunks, {format_bytes(staged.bytes)} "
+        f"({format_bytes(staged.raw_bytes)} of events) in {staged.partitions} partitions, "
+        f"oldest {format_age(staged.oldest_staged_seconds)}; "
+        f"flushes under way: {staged.pending_flushes}",
     ]
     return "\n".join(lines) + "\n"
 
@@ -183,7 +233,8 @@ EXAMPLES = """
 
 columns: waiting jobs, age of the oldest waiting job, workers registered for the queue,
 jobs running, jobs waiting for a retry (RQ's scheduled registry), failed jobs
-(RQ's failed registry). Dead letters are the shipper's (`logagg dlq`).
+(RQ's failed registry). Dead letters are the shipper's (`logagg dlq`). Archive staging:
+batches' chunks waiting to become archive objects (they count in ingest's backlog).
 """
 
 

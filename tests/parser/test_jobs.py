@@ -67,10 +67,9 @@ def test_handle_enqueues_one_job_per_sink(
     assert jobs.handle(raw_batch(), settings, fake) == 2
     es, s3 = shipped(fake, SHIP_ES), shipped(fake, SHIP_S3)
     assert (len(es), len(s3)) == expected
-    # the Elasticsearch shipper's batch comes encoded, the archive's as objects
-    assert all(is_encoded(payload) for payload in es)
-    assert not any(is_encoded(payload) for payload in s3)
-    for payloads in ([decoded_batch(p) for p in es], s3):
+    # both shippers' batches come encoded
+    assert all(is_encoded(payload) for payload in es + s3)
+    for payloads in ([decoded_batch(p) for p in es], [decoded_batch(p) for p in s3]):
         for payload in payloads:
             assert payload["batch_id"] == "01HXBATCH"
             assert payload["service"] == "billing"
@@ -97,13 +96,19 @@ def test_worker_parses_a_queued_batch(redis_url: str, monkeypatch: pytest.Monkey
         worker = build_worker([PARSE], connection)
         assert worker.work(burst=True)
         es, s3 = shipped(connection, SHIP_ES), shipped(connection, SHIP_S3)
-        assert [decoded_batch(payload) for payload in es] == s3
+        assert es == s3
         assert len(es) == 1
+        events = decoded_batch(s3[0])["events"]
         assert es[0]["routes"] == [
-            [event["event"]["id"], event["event"].get("dataset"), event["@timestamp"]]
-            for event in s3[0]["events"]
+            [
+                event["event"]["id"],
+                event["event"].get("dataset"),
+                event["@timestamp"],
+                event["event"]["ingested"],
+            ]
+            for event in events
         ]
-        assert [e["event"]["id"] for e in s3[0]["events"]] == ["01HXREAL-0", "01HXREAL-1"]
+        assert [e["event"]["id"] for e in events] == ["01HXREAL-0", "01HXREAL-1"]
         assert job_queue(PARSE, connection).count == 0
         assert len(job_queue(PARSE, connection).failed_job_registry) == 0
     finally:

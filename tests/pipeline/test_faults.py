@@ -52,6 +52,9 @@ MAX_BACKLOG = 20
 # once a second, and postpones a write by up to 2 s while a previous fsync is slow.
 FSYNC_WINDOW_SECONDS = 3.0
 SERVICE = "faults"
+# Staged archive chunks become an object after this long: short, so that the archive
+# keeps up within a scenario, and longer than Redis' fsync window, as it must be.
+FLUSH_AGE_SECONDS = 3.0
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +132,11 @@ def stack(
             elasticsearch_url=fault_elasticsearch.url,
             s3_endpoint_url=s3_server.endpoint_url,
             services_s3_endpoint_url=proxy.url,
-            environment={"LOGAGG_MAX_BACKLOG": str(MAX_BACKLOG), "LOGAGG_BACKLOG_RETRY_AFTER": "1"},
+            environment={
+                "LOGAGG_MAX_BACKLOG": str(MAX_BACKLOG),
+                "LOGAGG_BACKLOG_RETRY_AFTER": "1",
+                "LOGAGG_ARCHIVE_FLUSH_AGE": f"{FLUSH_AGE_SECONDS:g}s",
+            },
         ) as pipeline:
             register(pipeline.base_url, pipeline.admin_token(), SERVICE, WRITER_PASSWORD)
             load = Load(pipeline, SERVICE, WRITER_PASSWORD, tmp_path)

@@ -24,7 +24,13 @@ from logagg.queues import (
     job_queue,
 )
 from logagg.shipper.deadletter import DeadLetter, DeadLetterStore
-from logagg.status import DeadLetterCounts, PipelineStatus, QueueStatus, format_age
+from logagg.status import (
+    DeadLetterCounts,
+    PipelineStatus,
+    QueueStatus,
+    StagingStatus,
+    format_age,
+)
 from logagg.workers import build_worker
 
 
@@ -49,6 +55,7 @@ def sample() -> PipelineStatus:
             QueueStatus(SHIP_S3, 7, 5.0, 0, 0, 0, 0),
         ],
         dead_letters=DeadLetterCounts(5, {"archive": 1, "elasticsearch": 4}, 2),
+        staging=StagingStatus(12, 3 * 1024**2, 40 * 1024**2, 2, 1, 75.0),
     )
 
 
@@ -66,7 +73,11 @@ def test_the_table_aligns_every_column() -> None:
     # numbers are right-aligned under their heading's right edge
     for line in (parse, ship_es, ship_s3):
         assert len(line) == len(header)
-    assert lines[-1] == "dead letters: 5 (archive 1, elasticsearch 4); dropped over the cap: 2"
+    assert lines[-2] == "dead letters: 5 (archive 1, elasticsearch 4); dropped over the cap: 2"
+    assert lines[-1] == (
+        "archive staging: 12 chunks, 3.0 MiB (40.0 MiB of events) in 2 partitions, "
+        "oldest 1m15s; flushes under way: 1"
+    )
 
 
 def test_the_json_holds_every_figure() -> None:
@@ -178,7 +189,7 @@ def test_the_command_prints_json_and_watches_until_interrupted(
     out = io.StringIO()
     assert status.main(["--json"], out=out) == 0
     answer = json.loads(out.getvalue())
-    assert set(answer) == {"time", "redis", "queues", "dead_letters"}
+    assert set(answer) == {"time", "redis", "queues", "dead_letters", "staging"}
     assert [q["name"] for q in answer["queues"]] == [PARSE, SHIP_ES, SHIP_S3]
     assert answer["queues"][0]["waiting"] == 3
     assert answer["queues"][0]["oldest_waiting_seconds"] >= 0

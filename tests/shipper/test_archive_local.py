@@ -1,18 +1,21 @@
-"""The archive sink over the local-folder store: same keys as S3, atomic overwrite."""
+"""The archive over the local-folder store: same keys and compaction as S3, atomic overwrite."""
 
 from __future__ import annotations
 
 import gzip
 import json
+import time
 from pathlib import Path
 
 import pytest
 
+from logagg.queues import encode_batch
+from logagg.shipper import jobs
 from logagg.shipper.archive.local import LocalObjectStore
 from logagg.shipper.archive.objects import ArchiveObject
-from logagg.shipper.archive.sink import ArchiveSink
-from logagg.shipper.errors import ArchiveWriteFailed, SinkUnavailable, Undelivered
+from logagg.shipper.errors import ArchiveWriteFailed, SinkUnavailable
 
+from .conftest import MakeRuntime
 from .events import make_batch
 
 
@@ -20,58 +23,37 @@ def files_under(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
-def test_a_batch_lands_in_the_s3_key_layout(tmp_path: Path) -> None:
-    store = LocalObjectStore(tmp_path / "archive")
-    store.check()
-    sink = ArchiveSink(store, prefix="logs/")
-    batch = make_batch("b1", 4, start="2025-04-18T10:59:59.000Z", step_seconds=1)
-    sink.ship(batch)
+@pytest.mark.integration
+def test_batches_land_compacted_in_the_s3_key_layout(
+    tmp_path: Path, make_runtime: MakeRuntime
+) -> None:
     root = tmp_path / "archive"
-    assert files_under(root) == [
-        "logs/service=billing/date=2025-04-18/hour=10/b1.ndjson.gz",
-        "logs/service=billing/date=2025-04-18/hour=11/b1.ndjson.gz",
+    runtime = make_runtime(LOGAGG_ARCHIVE_URL=root.as_uri(), LOGAGG_ARCHIVE_FLUSH_AGE="1s")
+    compactor = runtime.archive_sink().compactor
+    compactor.margin = 0.0  # no Redis is killed here
+    first = make_batch("b1", 4, start="2025-04-18T10:59:59.000Z", step_seconds=1)
+    second = make_batch("b2", 3, start="2025-04-18T11:00:10.000Z", step_seconds=1)
+    for batch in (first, second):
+        jobs.ship_to_archive(encode_batch(batch))
+        jobs.ship_to_archive(batch)  # a repeated job stages nothing twice
+    deadline = time.monotonic() + 30
+    while compactor.step() < 2:
+        assert time.monotonic() < deadline, "objects not written within 30s"
+        time.sleep(0.1)
+    names = files_under(root)
+    assert [name.rsplit("/", 1)[0] for name in names] == [
+        "logs/service=billing/date=2025-04-18/hour=10",
+        "logs/service=billing/date=2025-04-18/hour=11",
     ]
     events = []
-    for name in files_under(root):
+    for name in names:
         events += [
             json.loads(line)
             for line in gzip.decompress((root / name).read_bytes()).split(b"\n")
             if line
         ]
-    assert events == batch["events"]
-
-
-def test_shipping_twice_leaves_one_object(tmp_path: Path) -> None:
-    sink = ArchiveSink(LocalObjectStore(tmp_path), prefix="logs/")
-    batch = make_batch("b2", 3)
-    sink.ship(batch)
-    first = {name: (tmp_path / name).read_bytes() for name in files_under(tmp_path)}
-    sink.ship(batch)
-    assert {name: (tmp_path / name).read_bytes() for name in files_under(tmp_path)} == first
-    assert len(first) == 1
-
-
-class BrokenStore:
-    kind = "broken"
-
-    def __init__(self) -> None:
-        self.puts: list[str] = []
-
-    def check(self) -> None:
-        pass
-
-    def put(self, obj: ArchiveObject) -> None:
-        self.puts.append(obj.key)
-        raise ArchiveWriteFailed("s3:SlowDown", "please reduce your request rate")
-
-
-def test_a_failed_write_owes_the_whole_batch() -> None:
-    sink = ArchiveSink(BrokenStore(), prefix="logs/")
-    batch = make_batch("b3", 3)
-    with pytest.raises(Undelivered) as raised:
-        sink.ship(batch)
-    assert raised.value.reason == "s3:SlowDown"
-    assert raised.value.events == batch["events"]
+    # one object per hour; the second holds both batches' events of that hour, in order
+    assert events == first["events"] + second["events"]
 
 
 def test_an_unwritable_folder_fails_the_check(tmp_path: Path) -> None:

@@ -11,8 +11,10 @@ from pathlib import Path
 import fakeredis
 import pytest
 
-from logagg.queues import SHIP_ES, SHIP_ES_JOB, job_queue
+from logagg.queues import SHIP_ES, SHIP_ES_JOB, ParsedBatch, job_queue
+from logagg.shipper.archive.keys import object_key
 from logagg.shipper.archive.local import LocalObjectStore
+from logagg.shipper.archive.objects import ArchiveObject, plan_chunks
 from logagg.shipper.archive.reader import (
     Window,
     decode_events,
@@ -25,7 +27,6 @@ from logagg.shipper.archive.reader import (
     service_of_key,
     service_prefix,
 )
-from logagg.shipper.archive.sink import ArchiveSink
 from logagg.shipper.errors import ArchiveReadFailed
 from logagg.shipper.replay_cli import parse_window, replay
 
@@ -136,11 +137,24 @@ class RecordingStore(LocalObjectStore):
         return super().list_keys(prefix)
 
 
+class BatchWriter:
+    """Writes a batch as one object per partition named by the batch id, as the archive
+    did before compaction (readers take those objects as they take compacted ones)."""
+
+    def __init__(self, store: LocalObjectStore, prefix: str) -> None:
+        self.store, self.prefix = store, prefix
+
+    def ship(self, batch: ParsedBatch) -> None:
+        for chunk in plan_chunks(batch):
+            key = object_key(self.prefix, chunk.partition, batch["batch_id"])
+            self.store.put(ArchiveObject(key, chunk.body, chunk.event_count, chunk.chunk_id))
+
+
 @pytest.fixture
 def archive(tmp_path: Path) -> RecordingStore:
     store = RecordingStore(tmp_path / "archive")
     store.check()
-    sink = ArchiveSink(store, prefix="logs/")
+    sink = BatchWriter(store, "logs/")
     # billing: 10:40 .. 11:30 on the 18th (two objects), web: 11:05 .. 11:07, billing on the 19th
     sink.ship(make_batch("a", 6, start="2025-04-18T10:40:00.000Z", step_seconds=600))
     sink.ship(make_batch("b", 3, service="web", start="2025-04-18T11:05:00.000Z", step_seconds=60))

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 
 import pytest
 
+from logagg.archive_staging import CHUNKS_KEY
+from logagg.queues import encode_batch
 from logagg.s3_client import connect_s3
 from logagg.shipper.__main__ import main
+from logagg.shipper.archive.compaction import Compactor
 from logagg.shipper.errors import SinkUnavailable
 
 from .conftest import MakeRuntime
@@ -21,7 +25,7 @@ BUCKET = "logs-archive"
 
 def s3_env(endpoint: str, **extra: str) -> dict[str, str]:
     return {"S3_BUCKET": BUCKET, "AWS_ENDPOINT_URL_S3": endpoint, "LOGAGG_S3_PATH_STYLE": "true",
-            **extra}  # fmt: skip
+            "LOGAGG_ARCHIVE_FLUSH_AGE": "1s", **extra}  # fmt: skip
 
 
 def test_a_batch_becomes_one_object_per_hour_with_its_metadata(
@@ -31,13 +35,16 @@ def test_a_batch_becomes_one_object_per_hour_with_its_metadata(
     s3 = connect_s3(runtime.settings.s3)
     s3.create_bucket(Bucket=BUCKET)
     batch = make_batch("b1", 6, start="2025-04-18T10:59:57.000Z", step_seconds=1)
-    runtime.archive_sink().ship(batch)
+    sink = runtime.archive_sink()
+    sink.compactor.margin = 0.0  # no Redis is killed here
+    sink.ship(encode_batch(batch))
+    assert flush_all(sink.compactor) == 2
 
     listed = s3.list_objects_v2(Bucket=BUCKET)
     keys = [item["Key"] for item in listed["Contents"]]
-    assert keys == [
-        "logs/service=billing/date=2025-04-18/hour=10/b1.ndjson.gz",
-        "logs/service=billing/date=2025-04-18/hour=11/b1.ndjson.gz",
+    assert [key.rsplit("/", 1)[0] for key in keys] == [
+        "logs/service=billing/date=2025-04-18/hour=10",
+        "logs/service=billing/date=2025-04-18/hour=11",
     ]
     events = []
     for key, expected_count in zip(keys, ["3", "3"], strict=True):
@@ -45,6 +52,7 @@ def test_a_batch_becomes_one_object_per_hour_with_its_metadata(
         assert got["ContentType"] == "application/x-ndjson"
         assert got["ContentEncoding"] == "gzip"
         assert got["Metadata"]["event-count"] == expected_count
+        assert got["Metadata"]["chunk-count"] == "1"
         assert got["ServerSideEncryption"] == "AES256"
         lines = gzip.decompress(got["Body"].read()).decode().splitlines()
         events += [json.loads(line) for line in lines]
@@ -59,12 +67,26 @@ def test_the_same_batch_twice_leaves_one_object(
     s3.create_bucket(Bucket=BUCKET)
     batch = make_batch("b2", 40)
     sink = runtime.archive_sink()
-    first = sink.ship(batch)
+    sink.compactor.margin = 0.0
+    sink.ship(encode_batch(batch))
+    sink.ship(encode_batch(batch))
+    assert flush_all(sink.compactor) == 1
     sink.ship(batch)
-    listed = s3.list_objects_v2(Bucket=BUCKET)
-    assert [item["Key"] for item in listed["Contents"]] == [first[0].key]
-    body = s3.get_object(Bucket=BUCKET, Key=first[0].key)["Body"].read()
-    assert body == first[0].body
+    assert sink.compactor.step() == 0
+    (item,) = s3.list_objects_v2(Bucket=BUCKET)["Contents"]
+    body = s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()
+    assert [json.loads(line) for line in gzip.decompress(body).splitlines()] == batch["events"]
+
+
+def flush_all(compactor: Compactor, timeout: float = 30.0) -> int:
+    """Step until everything staged is in objects; how many objects were written."""
+    written = 0
+    deadline = time.monotonic() + timeout
+    while compactor.redis.zcard(CHUNKS_KEY):
+        assert time.monotonic() < deadline, f"still staged after {timeout:.0f}s"
+        written += compactor.step()
+        time.sleep(0.05)
+    return written
 
 
 def test_a_missing_bucket_fails_readiness_with_one_clear_message(

@@ -11,10 +11,9 @@ from redis import Redis
 
 from logagg.receipts import StoredReceipt, read_receipt, receipt_answer
 from logagg.shipper import jobs
-from logagg.shipper.archive.sink import ArchiveSink
 from logagg.shipper.deadletter import DeadLetterStore
 from logagg.shipper.elasticsearch.sink import BulkRequestFailed
-from logagg.shipper.errors import ArchiveWriteFailed, Undelivered
+from logagg.shipper.errors import Undelivered
 from logagg.shipper.runtime import ShipperRuntime
 from logagg.shipper.settings import ShipperSettings
 
@@ -100,29 +99,3 @@ def test_the_last_try_records_what_was_delivered_and_what_was_given_up(
     assert found["dead_lettered"]["elasticsearch"] == 6
     assert found["dead_letter_reasons"] == {"elasticsearch": {"connection_error": 6}}
     assert len(DeadLetterStore(runtime.redis, max_entries=10)) == 1
-
-
-def test_the_archive_records_the_events_it_wrote(runtime: ShipperRuntime) -> None:
-    jobs.ship_to_archive(make_batch("r5", 7))
-    jobs.ship_to_archive(make_batch("r5", 7))
-    found = receipt(runtime, "r5")
-    assert found["stages"]["archived"] is True
-    assert found["counts"]["archived"] == 7
-    assert found["dead_lettered"]["archive"] == 0
-
-
-def test_an_archive_given_up_records_the_whole_batch(runtime: ShipperRuntime) -> None:
-    class Broken:
-        kind = "file"
-
-        def check(self) -> None:
-            pass
-
-        def put(self, obj: Any) -> None:
-            raise ArchiveWriteFailed("file:OSError", "disk full")
-
-    runtime._archive_sink = ArchiveSink(Broken(), prefix="logs/")  # type: ignore[arg-type]
-    assert jobs.ship_to_archive(make_batch("r6", 3)) == {"dead_lettered": 3}
-    found = receipt(runtime, "r6")
-    assert found["counts"]["archived"] == 0
-    assert found["dead_letter_reasons"] == {"archive": {"file:OSError": 3}}

@@ -3,6 +3,7 @@ shipped by RQ workers in burst mode, on a real Redis, Elasticsearch and S3."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ from elasticsearch import Elasticsearch
 from flask.testing import FlaskClient
 from redis import Redis
 
+from logagg.archive_staging import CHUNKS_KEY
 from logagg.ingest.app import create_app
 from logagg.ingest.auth.users import Role
 from logagg.ingest.context import current
@@ -65,14 +67,18 @@ def ship_all(
     redis: Redis,
     redis_url: str,
 ) -> Iterator[Any]:
-    """Run the parse jobs, then both shipping queues, each with a real burst worker."""
+    """Run the parse jobs, then both shipping queues, each with a real burst worker, then
+    the archive's compaction step until nothing is staged."""
     runtime = make_runtime(
         ELASTICSEARCH_URL=elasticsearch_url,
         S3_BUCKET=BUCKET,
         AWS_ENDPOINT_URL_S3=s3_endpoint_url,
         LOGAGG_S3_PATH_STYLE="true",
+        LOGAGG_ARCHIVE_FLUSH_AGE="1s",
     )
     connect_s3(runtime.settings.s3).create_bucket(Bucket=BUCKET)
+    compactor = runtime.archive_sink().compactor
+    compactor.margin = 0.0  # no Redis is killed here
     parser_jobs.configure(
         ParserSettings.from_env({"REDIS_URL": redis_url, "LOGAGG_SINKS": "elasticsearch,s3"})
     )
@@ -82,6 +88,11 @@ def ship_all(
             assert build_worker([PARSE], redis).work(burst=True, logging_level="WARNING")
         drain(SHIP_ES, redis)
         drain(SHIP_S3, redis)
+        deadline = time.monotonic() + 30
+        while redis.zcard(CHUNKS_KEY):
+            assert time.monotonic() < deadline, "archive chunks still staged after 30 s"
+            if not compactor.step():
+                time.sleep(0.05)
 
     yield run
     parser_jobs._configured.clear()

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
-from redis import Redis
 
+from logagg.archive_staging import CHUNKS_KEY
 from logagg.queues import SHIP_ES, SHIP_ES_JOB, SHIP_S3, SHIP_S3_JOB, enqueue, job_queue
 from logagg.s3_client import connect_s3
 from logagg.shipper import replay_cli
+from logagg.shipper.archive.keys import ArchivePartition, chunk_id, object_name
+from logagg.shipper.runtime import ShipperRuntime
 
 from .conftest import TEMPLATE_PREFIX, MakeRuntime, drain
 from .events import make_batch
@@ -19,12 +22,16 @@ from .events import make_batch
 pytestmark = pytest.mark.integration
 
 BUCKET = "logs-archive"
+HOUR_11 = ArchivePartition("billing", "2025-04-18", "11")
 ALL_IDS = {f"a-{n}" for n in range(6)} | {f"b-{n}" for n in range(3)} | {"c-0", "c-1"}
 
 
-def ship_through_both_sinks(redis: Redis) -> None:
+def ship_through_both_sinks(runtime: ShipperRuntime) -> None:
     """billing 10:40..11:30 on the 18th (two archive objects), web at 11:05..11:07, billing
     on the 19th: 11 events, indexed and archived the way the pipeline does it."""
+    redis = runtime.redis
+    compactor = runtime.archive_sink().compactor
+    compactor.margin = 0.0  # no Redis is killed here
     for batch in (
         make_batch("a", 6, start="2025-04-18T10:40:00.000Z", step_seconds=600),
         make_batch("b", 3, service="web", start="2025-04-18T11:05:00.000Z", step_seconds=60),
@@ -34,6 +41,11 @@ def ship_through_both_sinks(redis: Redis) -> None:
         enqueue(SHIP_S3_JOB, batch, redis)
     drain(SHIP_ES, redis)
     drain(SHIP_S3, redis)
+    deadline = time.monotonic() + 30
+    while redis.zcard(CHUNKS_KEY):
+        assert time.monotonic() < deadline, "archive chunks still staged after 30 s"
+        if not compactor.step():
+            time.sleep(0.05)
 
 
 def indexed_ids(es: Elasticsearch, namespace: str) -> list[str]:
@@ -75,10 +87,11 @@ def test_replay_from_s3_restores_a_deleted_index_and_twice_leaves_one_copy(
         "S3_BUCKET": BUCKET,
         "AWS_ENDPOINT_URL_S3": s3_endpoint_url,
         "LOGAGG_S3_PATH_STYLE": "true",
+        "LOGAGG_ARCHIVE_FLUSH_AGE": "1s",
     }
     runtime = make_runtime(**env)
     connect_s3(runtime.settings.s3).create_bucket(Bucket=BUCKET)
-    ship_through_both_sinks(runtime.redis)
+    ship_through_both_sinks(runtime)
     before = indexed_ids(es, namespace)
     assert set(before) == ALL_IDS
 
@@ -115,18 +128,21 @@ def test_replay_from_a_folder_keeps_to_the_window_and_the_service(
         "REDIS_URL": redis_url,
         "ELASTICSEARCH_URL": elasticsearch_url,
         "LOGAGG_ARCHIVE_URL": f"file://{tmp_path / 'archive'}",
+        "LOGAGG_ARCHIVE_FLUSH_AGE": "1s",
         "LOGAGG_ES_NAMESPACE": namespace,
         "LOGAGG_ES_TEMPLATE_PREFIX": TEMPLATE_PREFIX,
     }
     runtime = make_runtime(**env)
-    ship_through_both_sinks(runtime.redis)
+    ship_through_both_sinks(runtime)
     delete_indices(es, namespace)
     set_env(monkeypatch, env)
 
     window = ("--since", "2025-04-18T11:00Z", "--until", "2025-04-18T11:25Z")
     dry = run_replay(*window, "--service", "billing", "--dry-run")
+    # the object's name derives from its partition and first chunk (batch a's)
+    name = object_name("service=billing/date=2025-04-18/hour=11", chunk_id("a", HOUR_11))
     assert dry.splitlines() == [
-        "       3  logs/service=billing/date=2025-04-18/hour=11/a.ndjson.gz",
+        f"       3  logs/service=billing/date=2025-04-18/hour=11/{name}.ndjson.gz",
         "would enqueue 3 event(s) in 1 ship-es job(s) from 1 archive object(s) "
         "[2025-04-18T11:00:00+00:00, 2025-04-18T11:25:00+00:00)",
     ]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from redis import Redis
 from redis.client import Pipeline
 
+from logagg.archive_staging import CHUNKS_KEY
 from logagg.queues import ALL_QUEUES, PARSE_JOB, RawBatch, enqueue, queue_key, scheduled_key
 from logagg.receipts import record_received
 
@@ -16,11 +17,14 @@ def queue_backlog(pipe: Pipeline) -> None:
 
     The backlog is every batch job the pipeline still has to run: waiting in a queue, or
     waiting for a retry after a failure (a sink that is down moves its jobs there, and
-    they must hold intake back as much as waiting ones).
+    they must hold intake back as much as waiting ones), and every batch's chunk staged
+    for the archive and not yet in an object (a stuck archive then refuses intake
+    instead of filling Redis).
     """
     for name in ALL_QUEUES:
         pipe.llen(queue_key(name))
         pipe.zcard(scheduled_key(name))
+    pipe.zcard(CHUNKS_KEY)
 
 
 def store_batches(redis: Redis, batches: Sequence[RawBatch], receipt_ttl: float) -> None:

@@ -109,13 +109,12 @@ def ship(
     """Enqueue ``parsed`` for every sink in ``sinks`` and record its receipt, in one
     MULTI/EXEC transaction.
 
-    Elasticsearch's shipper gets the events encoded (:func:`~logagg.queues.encode_batch`):
-    it sends each event's JSON on as it is. The archive's gets them as objects, which it
-    partitions by service and hour.
+    Both shippers get the events encoded once (:func:`~logagg.queues.encode_batch`):
+    each sends or stages every event's JSON as it is.
     """
+    payload = encode_batch(parsed)
     with connection.pipeline(transaction=True) as pipeline:
         for sink in sinks:
-            payload = encode_batch(parsed) if sink == "elasticsearch" else parsed
             enqueue(SINK_JOBS[sink], payload, connection, pipeline=pipeline)
         record_parsed(
             pipeline,

@@ -107,13 +107,19 @@ def main(argv: list[str] | None = None) -> int:
             # a port taken by another process costs the metrics, not the shipping
             log.warning("metrics not served on port %d: %s", settings.metrics_port, error)
     tune_garbage_collection()
-    run_worker(
-        [SINK_QUEUES[args.sink]],
-        redis,
-        name=args.name,
-        burst=args.burst,
-        log_level=settings.logging.level,
-    )
+    if args.sink == "s3":
+        # staged chunks become objects on a timer of this worker's, however few jobs come
+        runtime.start_compaction()
+    try:
+        run_worker(
+            [SINK_QUEUES[args.sink]],
+            redis,
+            name=args.name,
+            burst=args.burst,
+            log_level=settings.logging.level,
+        )
+    finally:
+        runtime.stop_compaction()
     return 0
 
 

@@ -156,12 +156,19 @@ def ship_to_elasticsearch(payload: ShipBatch) -> dict[str, Any]:
 
 
 def ship_to_archive(payload: ShipBatch) -> dict[str, Any]:
-    """Write one parsed batch to the archive (S3 or the local folder)."""
+    """Stage one parsed batch for the archive (S3 or the local folder).
+
+    The receipt says ``archived`` once the object holding the batch's last chunk is
+    written (the compaction step records it); a batch without events is archived now.
+    """
     runtime = current_runtime()
     attempt, last = _job_attempt()
     try:
-        objects = runtime.archive_sink().ship(decoded_batch(payload))
+        result = runtime.archive_sink().ship(payload)
     except Exception as error:
         return _failed(runtime, "archive", payload, error, attempt, last)
-    _record(runtime, "archive", payload, sum(obj.event_count for obj in objects), {})
-    return {"objects": [obj.key for obj in objects]}
+    if result.chunks == 0:
+        _record(runtime, "archive", payload, 0, {})
+    if result.full:
+        runtime.wake_compaction()
+    return {"staged_chunks": result.chunks, "events": result.events}

@@ -13,6 +13,7 @@ from redis import Redis
 
 from logagg.elasticsearch_client import connect_elasticsearch
 from logagg.s3_client import connect_s3
+from logagg.shipper.archive.compaction import CompactionTimer, Compactor, timer_interval
 from logagg.shipper.archive.local import LocalObjectStore
 from logagg.shipper.archive.s3 import S3ObjectStore
 from logagg.shipper.archive.sink import ArchiveSink
@@ -42,6 +43,7 @@ class ShipperRuntime:
         self._lock = threading.Lock()
         self._es_sink: ElasticsearchSink | None = None
         self._archive_sink: ArchiveSink | None = None
+        self._timer: CompactionTimer | None = None
 
     def elasticsearch_sink(self) -> ElasticsearchSink:
         """The Elasticsearch sink; the first call installs the templates."""
@@ -71,6 +73,7 @@ class ShipperRuntime:
                     deadletters=self.deadletters,
                     metrics=self.metrics,
                     prepare_index=DailyIndexPreparer(client),
+                    time_bounds=settings.time_bounds,
                 )
             return self._es_sink
 
@@ -92,7 +95,36 @@ class ShipperRuntime:
             if self._archive_sink is None:
                 store = self.archive_store()
                 store.check()
-                self._archive_sink = ArchiveSink(
-                    store, prefix=self.settings.s3.prefix, metrics=self.metrics
+                compactor = Compactor(
+                    self.redis,
+                    store,
+                    prefix=self.settings.s3.prefix,
+                    settings=self.settings.compaction,
+                    receipt_ttl=self.settings.redis.receipt_ttl,
+                    bounds=self.settings.time_bounds,
+                    metrics=self.metrics,
                 )
+                self._archive_sink = ArchiveSink(store, compactor, metrics=self.metrics)
             return self._archive_sink
+
+    def start_compaction(self) -> CompactionTimer:
+        """Start this process's periodic compaction step (an archive worker does this)."""
+        with self._lock:
+            if self._timer is None:
+                self._timer = CompactionTimer(
+                    lambda: self.archive_sink().compactor,
+                    timer_interval(self.settings.compaction),
+                )
+                self._timer.start()
+            return self._timer
+
+    def wake_compaction(self) -> None:
+        """Ask the compaction step to run now (a partition is full)."""
+        if self._timer is not None:
+            self._timer.wake()
+
+    def stop_compaction(self) -> None:
+        with self._lock:
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.stop()

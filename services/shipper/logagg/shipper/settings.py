@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from datetime import timedelta
 from typing import Literal, Self
 from urllib.parse import unquote, urlsplit
 
@@ -15,6 +16,7 @@ from logagg.settings import (
     S3Settings,
     SettingsBase,
 )
+from logagg.shipper.routing import TimeBounds
 
 IndexLayout = Literal["auto", "data_stream", "daily"]
 
@@ -49,6 +51,15 @@ def _archive_target(read: EnvReader, s3: S3Settings) -> ArchiveTarget | None:
     return ArchiveTarget("s3", bucket)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class CompactionSettings:
+    """When staged archive chunks become an object: at ``object_bytes`` of uncompressed
+    events in one partition, or once its oldest chunk waited ``flush_age`` seconds."""
+
+    object_bytes: int = 64 * 1024**2
+    flush_age: float = 300.0
+
+
 @dataclasses.dataclass(frozen=True, slots=True, repr=False)
 class ShipperSettings(SettingsBase):
     """Everything a shipper worker reads from the environment."""
@@ -69,6 +80,8 @@ class ShipperSettings(SettingsBase):
     metrics_port: int
     dev_mode: bool
     startup_timeout: float
+    compaction: CompactionSettings
+    time_bounds: TimeBounds
 
     @classmethod
     def read(cls, read: EnvReader) -> Self:
@@ -96,6 +109,19 @@ class ShipperSettings(SettingsBase):
             dev_mode=read.boolean("LOGAGG_DEV_MODE", False),
             metrics_port=read.integer(
                 "LOGAGG_SHIPPER_METRICS_PORT", 9102, minimum=0, maximum=65535
+            ),
+            compaction=CompactionSettings(
+                object_bytes=read.size("LOGAGG_ARCHIVE_OBJECT_BYTES", 64 * 1024**2, minimum=1024),
+                flush_age=read.duration("LOGAGG_ARCHIVE_FLUSH_AGE", 300.0, minimum=1.0),
+            ),
+            time_bounds=TimeBounds(
+                max_age=timedelta(
+                    seconds=read.duration("LOGAGG_MAX_EVENT_AGE", 30 * 86400.0, minimum=3600.0)
+                ),
+                # the parser's bound: beyond it the parser already used the receive time
+                max_future=timedelta(
+                    seconds=read.duration("LOGAGG_PARSER_MAX_FUTURE", 86400.0, minimum=0)
+                ),
             ),
         )
         if not settings.elasticsearch.verify_certs and not settings.dev_mode:

@@ -1,7 +1,8 @@
 """Reading the archive back: which objects a time window touches, and their events.
 
 The key layout (:mod:`logagg.shipper.archive.keys`) partitions objects by service, UTC
-date and hour of the events' own time, so a window maps to a few key prefixes: a whole
+date and hour that placed the events (their own time, or their receive time when that
+was out of bounds: :mod:`logagg.shipper.routing`), so a window maps to a few key prefixes: a whole
 day inside the window is one ``date=`` prefix, a day the window cuts is one ``hour=``
 prefix per hour it covers. Only objects under those prefixes are listed and read.
 Everything here but :func:`select_objects` and :func:`read_events` is pure.
@@ -22,7 +23,7 @@ import orjson
 from logagg.queues import ParsedBatch
 from logagg.shipper.archive.keys import normalise_prefix, safe_segment
 from logagg.shipper.errors import ArchiveReadFailed
-from logagg.shipper.timestamps import event_time
+from logagg.shipper.routing import placement_time
 
 OBJECT_SUFFIX = ".ndjson.gz"
 SERVICE_FIELD = "service="
@@ -92,10 +93,11 @@ def decode_events(body: bytes) -> list[dict[str, Any]]:
 
 
 def events_in_window(events: Sequence[dict[str, Any]], window: Window) -> list[dict[str, Any]]:
-    """The events whose own time is in ``window``, in their order."""
+    """The events placed in ``window`` (their own time, or their receive time when they
+    carry the out-of-bounds tag, as the partitions were chosen), in their order."""
     kept = []
     for event in events:
-        moment = event_time(event)
+        moment = placement_time(event)
         if moment is not None and window.holds(moment):
             kept.append(event)
     return kept

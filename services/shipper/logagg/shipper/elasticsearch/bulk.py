@@ -11,6 +11,14 @@ from typing import Any, cast
 from logagg.eventjson import dumps, loads
 from logagg.queues import EncodedBatch, ParsedBatch, ShipBatch, encoded_sources, is_encoded
 from logagg.shipper.elasticsearch.layout import Layout, routed_index, target_index
+from logagg.shipper.routing import (
+    DEFAULT_BOUNDS,
+    TimeBounds,
+    event_placement,
+    route_fields,
+    tagged,
+    tagged_source,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,43 +70,54 @@ def _item_lines(action_start: bytes, doc_id: str, source: bytes) -> bytes:
     return b"".join((action_start, dumps(doc_id), b"}}\n", source, b"\n"))
 
 
-def bulk_items(batch: ShipBatch, layout: Layout, namespace: str) -> list[BulkItem]:
+def bulk_items(
+    batch: ShipBatch, layout: Layout, namespace: str, bounds: TimeBounds = DEFAULT_BOUNDS
+) -> list[BulkItem]:
     """Every event of ``batch``, in either form, as a bulk ``create`` item."""
     if is_encoded(batch):
-        return encode_routed(batch, layout, namespace)
-    return encode_items(cast(ParsedBatch, batch)["events"], batch["batch_id"], layout, namespace)
+        return encode_routed(batch, layout, namespace, bounds)
+    events = cast(ParsedBatch, batch)["events"]
+    return encode_items(events, batch["batch_id"], layout, namespace, bounds)
 
 
 def encode_items(
-    events: Sequence[dict[str, Any]], batch_id: str, layout: Layout, namespace: str
+    events: Sequence[dict[str, Any]],
+    batch_id: str,
+    layout: Layout,
+    namespace: str,
+    bounds: TimeBounds = DEFAULT_BOUNDS,
 ) -> list[BulkItem]:
-    """Encode every event of a batch as a bulk ``create`` item."""
+    """Encode every event of a batch as a bulk ``create`` item (an event whose time is
+    out of bounds gets its tag first)."""
     items = []
     for position, event in enumerate(events):
         doc_id = document_id(event, batch_id, position)
-        index = target_index(event, layout, namespace)
+        index = target_index(event, layout, namespace, bounds)
+        if event_placement(event, bounds).out_of_bounds:
+            tagged(event)
         lines = _item_lines(_action_start(index), doc_id, dumps(event))
         items.append(BulkItem(position, doc_id, index, lines, event))
     return items
 
 
-def encode_routed(batch: EncodedBatch, layout: Layout, namespace: str) -> list[BulkItem]:
+def encode_routed(
+    batch: EncodedBatch, layout: Layout, namespace: str, bounds: TimeBounds = DEFAULT_BOUNDS
+) -> list[BulkItem]:
     """Bulk ``create`` items of an encoded batch: each event's JSON as it came, after an
-    action line made from its route. An event whose route cannot tell its daily index (a
-    time the parser did not write) is decoded and placed as :func:`encode_items` would."""
+    action line made from its route. Only an event whose time is out of bounds is
+    decoded, to be tagged."""
     batch_id = batch["batch_id"]
     items = []
-    for position, (source, (event_id, dataset, stamp)) in enumerate(
+    for position, (source, route) in enumerate(
         zip(encoded_sources(batch), batch["routes"], strict=True)
     ):
+        event_id, dataset, stamp, received = route_fields(route, source)
         doc_id = given_or_positional_id(event_id, batch_id, position)
-        index = routed_index(dataset, stamp, layout, namespace)
-        decoded = None
-        if index is None:
-            decoded = loads(source)
-            index = target_index(decoded, layout, namespace)
+        index, out_of_bounds = routed_index(dataset, stamp, received, layout, namespace, bounds)
+        if out_of_bounds:
+            source = tagged_source(source)
         lines = _item_lines(_action_start(index), doc_id, source)
-        items.append(BulkItem(position, doc_id, index, lines, decoded))
+        items.append(BulkItem(position, doc_id, index, lines))
     return items
 
 

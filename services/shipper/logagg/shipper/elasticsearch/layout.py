@@ -1,14 +1,14 @@
-"""Where an event is written: a data stream or a daily index, named by its dataset."""
+"""Where an event is written: a data stream or a daily index, named by its dataset and
+placed by :mod:`logagg.shipper.routing`."""
 
 from __future__ import annotations
 
 import functools
 import re
-from datetime import date
 from enum import Enum
 from typing import Any
 
-from logagg.shipper.timestamps import event_time
+from logagg.shipper.routing import DEFAULT_BOUNDS, TimeBounds, event_placement, place
 
 DEFAULT_DATASET = "generic"
 _NOT_DATASET = re.compile(r"[^a-z0-9_.]")
@@ -47,30 +47,14 @@ def _clean_dataset(raw: str) -> str:
     return cleaned or DEFAULT_DATASET
 
 
-@functools.lru_cache(maxsize=1024)
-def _utc_day(date_text: str) -> str | None:
-    try:
-        return date.fromisoformat(date_text).strftime("%Y.%m.%d")
-    except ValueError:
-        return None
+def index_day(event: dict[str, Any], bounds: TimeBounds = DEFAULT_BOUNDS) -> str | None:
+    """The UTC day ``YYYY.MM.DD`` that places the event (:mod:`logagg.shipper.routing`),
+    or ``None`` without a usable time."""
+    return _day(event_placement(event, bounds).hour)
 
 
-def index_day(event: dict[str, Any]) -> str | None:
-    """The UTC day of the event as ``YYYY.MM.DD``, or ``None`` without a usable time."""
-    day = canonical_day(event.get("@timestamp"))
-    if day is not None:
-        return day
-    moment = event_time(event)
-    return f"{moment:%Y.%m.%d}" if moment else None
-
-
-def canonical_day(stamp: object) -> str | None:
-    """The UTC day ``YYYY.MM.DD`` of an ``@timestamp`` as the parser writes it
-    (``YYYY-MM-DDTHH:MM:SS.sssZ``: its first ten characters, checked once per distinct
-    day), or ``None`` for anything else, which only the whole event can date."""
-    if isinstance(stamp, str) and len(stamp) > 11 and stamp[10] == "T" and stamp[-1] == "Z":
-        return _utc_day(stamp[:10])
-    return None
+def _day(hour: str | None) -> str | None:
+    return f"{hour[:4]}.{hour[5:7]}.{hour[8:10]}" if hour else None
 
 
 def alias_name(dataset: str, namespace: str) -> str:
@@ -78,28 +62,37 @@ def alias_name(dataset: str, namespace: str) -> str:
     return f"logs-{dataset}-{namespace}"
 
 
-def target_index(event: dict[str, Any], layout: Layout, namespace: str) -> str:
+def target_index(
+    event: dict[str, Any], layout: Layout, namespace: str, bounds: TimeBounds = DEFAULT_BOUNDS
+) -> str:
     """The data stream or concrete index ``event`` is written to.
 
-    A daily index is chosen by the event's own date, so a retry of the same event
-    always targets the same index, where ``create`` with the same ``_id`` answers 409.
-    An event without a usable time goes to ``...-undated`` rather than to today's index,
-    for the same reason.
+    A daily index is chosen by the event's placement (its own date, or its receive date
+    when its own time is out of bounds), which depends on the event alone, so a retry of
+    the same event always targets the same index, where ``create`` with the same
+    ``_id`` answers 409. An event without a usable time goes to ``...-undated`` rather
+    than to today's index, for the same reason.
     """
     base = alias_name(dataset_of(event), namespace)
     if layout is Layout.DATA_STREAM:
         return base
-    day = index_day(event)
+    day = index_day(event, bounds)
     return f"{base}-{day}" if day else f"{base}-undated"
 
 
 def routed_index(
-    dataset: str | None, stamp: str | None, layout: Layout, namespace: str
-) -> str | None:
-    """:func:`target_index` from an event's route (its raw ``event.dataset`` and
-    ``@timestamp``), or ``None`` when only the whole event can tell its day."""
+    dataset: str | None,
+    stamp: str | None,
+    received: str | None,
+    layout: Layout,
+    namespace: str,
+    bounds: TimeBounds = DEFAULT_BOUNDS,
+) -> tuple[str, bool]:
+    """:func:`target_index` from an event's route (its raw ``event.dataset``,
+    ``@timestamp`` and ``event.ingested``), and whether its time is out of bounds."""
     base = alias_name(dataset_name(dataset), namespace)
+    placement = place(stamp, received, bounds)
     if layout is Layout.DATA_STREAM:
-        return base
-    day = canonical_day(stamp)
-    return f"{base}-{day}" if day else None
+        return base, placement.out_of_bounds
+    day = _day(placement.hour)
+    return (f"{base}-{day}" if day else f"{base}-undated"), placement.out_of_bounds

@@ -31,6 +31,7 @@ from logagg.shipper.elasticsearch.outcomes import (
 from logagg.shipper.errors import Undelivered
 from logagg.shipper.metrics import ShipperMetrics
 from logagg.shipper.retry import BackoffPolicy, Verdict
+from logagg.shipper.routing import DEFAULT_BOUNDS, TimeBounds
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +98,10 @@ class ElasticsearchSink:
         prepare_index: IndexPreparer | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        time_bounds: TimeBounds = DEFAULT_BOUNDS,
     ) -> None:
         self.transport = transport
+        self.time_bounds = time_bounds
         self.namespace = namespace
         self.layout = layout
         self.bounds = bounds
@@ -120,7 +123,7 @@ class ElasticsearchSink:
         try number, recorded with dead letters.
         """
         started = time.perf_counter()
-        items = bulk_items(batch, self.layout, self.namespace)
+        items = bulk_items(batch, self.layout, self.namespace, self.time_bounds)
         report = ShipReport()
         settled: set[int] = set()
         try:
