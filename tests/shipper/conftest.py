@@ -8,6 +8,7 @@ queued jobs through a real RQ worker.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -16,10 +17,12 @@ import pytest
 from elasticsearch import Elasticsearch
 from redis import Redis
 
+from logagg.archive_staging import CHUNKS_KEY
 from logagg.elasticsearch_client import connect_elasticsearch
 from logagg.redis_connection import connect_redis
 from logagg.settings import ElasticsearchSettings
 from logagg.shipper import jobs
+from logagg.shipper.archive.compaction import Compactor
 from logagg.shipper.deadletter import DeadLetterStore
 from logagg.shipper.runtime import ShipperRuntime
 from logagg.shipper.settings import ShipperSettings
@@ -95,3 +98,14 @@ def make_runtime(redis_url: str, namespace: str) -> Iterator[MakeRuntime]:
 def drain(queue_name: str, redis: Redis) -> None:
     """Run every job waiting on ``queue_name`` in this process, as a shipper worker does."""
     build_worker([queue_name], redis).work(burst=True, logging_level="WARNING")
+
+
+def flush_all(compactor: Compactor, timeout: float = 30.0) -> int:
+    """Step until everything staged is in objects; how many objects were written."""
+    written = 0
+    deadline = time.monotonic() + timeout
+    while compactor.redis.zcard(CHUNKS_KEY):
+        assert time.monotonic() < deadline, f"still staged after {timeout:.0f}s"
+        written += compactor.step()
+        time.sleep(0.05)
+    return written

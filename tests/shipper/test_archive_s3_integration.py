@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import gzip
 import json
-import time
 
 import pytest
 
-from logagg.archive_staging import CHUNKS_KEY
 from logagg.queues import encode_batch
 from logagg.s3_client import connect_s3
 from logagg.shipper.__main__ import main
-from logagg.shipper.archive.compaction import Compactor
 from logagg.shipper.errors import SinkUnavailable
 
-from .conftest import MakeRuntime
+from .conftest import MakeRuntime, flush_all
 from .events import make_batch
 
 pytestmark = pytest.mark.integration
@@ -76,17 +73,6 @@ def test_the_same_batch_twice_leaves_one_object(
     (item,) = s3.list_objects_v2(Bucket=BUCKET)["Contents"]
     body = s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()
     assert [json.loads(line) for line in gzip.decompress(body).splitlines()] == batch["events"]
-
-
-def flush_all(compactor: Compactor, timeout: float = 30.0) -> int:
-    """Step until everything staged is in objects; how many objects were written."""
-    written = 0
-    deadline = time.monotonic() + timeout
-    while compactor.redis.zcard(CHUNKS_KEY):
-        assert time.monotonic() < deadline, f"still staged after {timeout:.0f}s"
-        written += compactor.step()
-        time.sleep(0.05)
-    return written
 
 
 def test_a_missing_bucket_fails_readiness_with_one_clear_message(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 from elasticsearch import Elasticsearch
 from redis import Redis
@@ -21,7 +23,7 @@ from logagg.s3_client import connect_s3
 from logagg.shipper import __main__ as shipper_main
 from logagg.shipper.__main__ import main
 
-from .conftest import MakeRuntime, drain
+from .conftest import MakeRuntime, drain, flush_all
 from .events import make_batch
 
 pytestmark = pytest.mark.integration
@@ -69,14 +71,22 @@ def test_elasticsearch_down_does_not_block_the_archive(
         ELASTICSEARCH_URL=f"http://127.0.0.1:{free_port()}",
         S3_BUCKET=BUCKET,
         AWS_ENDPOINT_URL_S3=s3_endpoint_url,
+        LOGAGG_ARCHIVE_FLUSH_AGE="1s",
     )
     s3 = connect_s3(runtime.settings.s3)
     s3.create_bucket(Bucket=BUCKET)
     enqueue_both(runtime.redis, 3)
     drain(SHIP_ES, runtime.redis)
     drain(SHIP_S3, runtime.redis)
+    compactor = runtime.archive_sink().compactor
+    compactor.margin = 0.0  # no Redis is killed here
+    assert flush_all(compactor) >= 1
 
-    assert s3.list_objects_v2(Bucket=BUCKET)["KeyCount"] == 3
+    archived = 0
+    for item in s3.list_objects_v2(Bucket=BUCKET)["Contents"]:
+        body = s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()
+        archived += len(gzip.decompress(body).splitlines())
+    assert archived == 30
     assert waiting_for_retry(SHIP_ES, runtime.redis) == 3
     assert len(runtime.deadletters) == 0
 
