@@ -262,3 +262,53 @@ def test_every_accepted_line_can_be_stored_by_the_job_serializer() -> None:
         decoded = decode_body(data, kind, 1024 * 1024)  # type: ignore[arg-type]
         assert len(decoded.lines) == 4
         JobSerializer.dumps(decoded.lines)
+
+
+def test_lines_past_the_bound_are_refused_before_splitting() -> None:
+    for kind in ("text", "ndjson"):
+        assert len(decode_body(b"a\n" * 100, kind, 1024, max_lines=100).lines) == 100
+        with pytest.raises(BodyError) as caught:
+            decode_body(b"a\n" * 101, kind, 1024, max_lines=100)
+        assert (caught.value.status, caught.value.code) == (413, "too_many_lines")
+    # Blank lines are lines of the body too: splitting them costs as much as any other.
+    with pytest.raises(BodyError):
+        decode_body(b"\n" * 200 + b"a", "text", 1024, max_lines=100)
+    # A last line without its newline counts.
+    with pytest.raises(BodyError):
+        decode_body(b"a\n" * 100 + b"b", "text", 1024, max_lines=100)
+
+
+def test_json_items_past_the_bound_are_refused() -> None:
+    body = json.dumps(["x"] * 101).encode()
+    with pytest.raises(BodyError) as caught:
+        decode_body(body, "json", 1024, max_lines=100)
+    assert (caught.value.status, caught.value.code) == (413, "too_many_lines")
+    assert len(decode_body(json.dumps(["x"] * 100).encode(), "json", 1024, max_lines=100).lines)
+
+
+def test_json_containers_past_the_bound_are_refused_before_parsing() -> None:
+    # A few bytes per empty object make a large object graph: refused before json.loads.
+    body = b"[" + b"{}," * 10_000 + b"{}]"
+    with pytest.raises(BodyError) as caught:
+        decode_body(body, "json", 1024 * 1024, max_lines=100)
+    assert (caught.value.status, caught.value.code) == (413, "too_many_lines")
+    ndjson = b'{"a": [' + b"[]," * 5000 + b"[]]}\n"
+    with pytest.raises(BodyError):
+        decode_body(ndjson, "ndjson", 1024 * 1024, max_lines=100)
+    nested = [{"a": {"b": [1, 2]}, "c": ["d"]}] * 100
+    decoded = decode_body(json.dumps(nested).encode(), "json", 1024, max_lines=100)
+    assert decoded.lines == nested
+
+
+def test_compression_ratio_past_the_bound_is_413_early() -> None:
+    bomb = gzip.compress(b"ab\n" * (8 * 1024 * 1024))
+    with pytest.raises(BodyError) as caught:
+        gunzip_bounded(bomb, 64 * 1024 * 1024, max_ratio=50)
+    assert (caught.value.status, caught.value.code) == (413, "compression_ratio")
+    # Below the floor any ratio is accepted: a small body may compress very well.
+    small = b"ab\n" * 100_000
+    assert gunzip_bounded(gzip.compress(small), 1024 * 1024, max_ratio=2) == small
+    text = "".join(f"{n} event {n * 7919 % 10007} took {n % 97} ms\n" for n in range(200_000))
+    assert gunzip_bounded(gzip.compress(text.encode()), 64 * 1024**2, max_ratio=50) == (
+        text.encode()
+    )
