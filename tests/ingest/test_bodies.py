@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import time
 import zlib
 
 import pytest
@@ -312,3 +313,29 @@ def test_compression_ratio_past_the_bound_is_413_early() -> None:
     assert gunzip_bounded(gzip.compress(text.encode()), 64 * 1024**2, max_ratio=50) == (
         text.encode()
     )
+
+
+def test_many_empty_gzip_members_are_400_in_linear_time() -> None:
+    empty = gzip.compress(b"")
+    body = empty * (4 * 1024 * 1024 // len(empty))
+    started = time.process_time()
+    with pytest.raises(BodyError) as caught:
+        gunzip_bounded(body, 50 * 1024 * 1024, max_members=1000)
+    assert (caught.value.status, caught.value.code) == (400, "too_many_members")
+    assert time.process_time() - started < 5  # generous: the quadratic copy took 21 s
+    # Without the member bound the same body still decompresses in linear time.
+    started = time.process_time()
+    assert gunzip_bounded(body, 1024) == b""
+    assert time.process_time() - started < 5
+
+
+def test_members_under_the_bound_decode_in_order() -> None:
+    lines = [f"member {n}\n".encode() for n in range(1000)]
+    body = b"".join(gzip.compress(line) for line in lines) + b"\0" * 512
+    assert gunzip_bounded(body, 1024 * 1024, max_members=1000) == b"".join(lines)
+    with pytest.raises(BodyError):
+        gunzip_bounded(body, 1024 * 1024, max_members=999)
+    # A member larger than one input step, between small ones.
+    big = bytes(range(256)) * 2000
+    body = gzip.compress(b"a\n") + gzip.compress(big, compresslevel=0) + gzip.compress(b"z")
+    assert gunzip_bounded(body, 1024 * 1024, max_members=3) == b"a\n" + big + b"z"
