@@ -15,6 +15,7 @@ from .conftest import REPO, compose_config
 ONE_SHOT = {"elasticsearch-users", "minio-bucket", "setup"}
 PROJECT_SERVICES = {"ingest", "parser", "shipper-es", "shipper-s3", "setup"}
 SECRETS = (
+    "REDIS_PASSWORD",
     "LOGAGG_JWT_SECRET",
     "LOGAGG_ADMIN_PASSWORD",
     "ELASTIC_PASSWORD",
@@ -166,8 +167,44 @@ def test_state_lives_in_volumes(compose_project: dict[str, Any]) -> None:
 
 
 def test_redis_appends_every_write_to_its_log(compose_project: dict[str, Any]) -> None:
-    command = services(compose_project)["redis"]["command"]
-    assert command[command.index("--appendonly") + 1] == "yes"
+    # started through the shell (for the password): the command is one line
+    (command,) = services(compose_project)["redis"]["command"]
+    assert "--appendonly yes" in command
+
+
+def test_redis_requires_the_password_every_client_is_given(
+    compose_project_with_dashboard: dict[str, Any],
+) -> None:
+    all_services = services(compose_project_with_dashboard)
+    redis = all_services["redis"]
+    password = env_example()["REDIS_PASSWORD"]
+    assert redis["entrypoint"] == ["/bin/sh", "-c"]
+    (command,) = redis["command"]
+    assert command.startswith("exec redis-server ")
+    # $$ is compose's escape: the shell reads the variable, not compose
+    assert '--requirepass "$${REDIS_PASSWORD}"' in command
+    assert redis["environment"]["REDIS_PASSWORD"] == password
+    assert redis["environment"]["REDISCLI_AUTH"] == password
+    assert "--protected-mode" not in command
+    clients = [
+        name
+        for name, service in all_services.items()
+        if "REDIS_URL" in service.get("environment", {})
+    ]
+    assert set(clients) == PROJECT_SERVICES | {"rq-dashboard"}
+    for name in clients:
+        url = all_services[name]["environment"]["REDIS_URL"]
+        assert url == f"redis://:{password}@redis:6379/0", name
+
+
+def test_compose_refuses_to_start_without_the_redis_password(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "\n".join(f"{k}={v}" for k, v in env_example().items() if k != "REDIS_PASSWORD")
+    )
+    result = compose_config(env_file, "--quiet")
+    assert result.returncode != 0
+    assert "REDIS_PASSWORD" in result.stderr
 
 
 def test_elasticsearch_has_security_on_and_kibana_its_own_user(

@@ -19,6 +19,7 @@ from .conftest import KUBE
 KUBERNETES_VERSION = "1.30.0"
 CUSTOM_API_GROUPS = {
     "ScaledObject": "keda.sh/v1alpha1",
+    "TriggerAuthentication": "keda.sh/v1alpha1",
     "Elasticsearch": "elasticsearch.k8s.elastic.co/v1",
     "Kibana": "kibana.k8s.elastic.co/v1",
 }
@@ -199,6 +200,7 @@ def test_secret_template_is_valid_and_holds_placeholders_only() -> None:
     secrets = list(yaml.safe_load_all((KUBE / "secrets.example.yaml").read_text()))
     assert {s["metadata"]["name"] for s in secrets} == {
         "logagg-auth",
+        "logagg-redis",
         "logagg-s3",
         "logagg-dashboard",
     }
@@ -402,7 +404,18 @@ def test_keda_reaches_the_redis_the_workers_use(rendered: list[dict[str, Any]]) 
         )
         (container,) = pod_spec(find(rendered, "Deployment", name))["containers"]
         redis_url = env_of(container, rendered)["REDIS_URL"]
-        assert redis_url == f"redis://redis:{port['port']}/{trigger['metadata']['databaseIndex']}"
+        assert redis_url == (
+            f"redis://:$(REDIS_PASSWORD)@redis:{port['port']}/"
+            f"{trigger['metadata']['databaseIndex']}"
+        )
+        # KEDA authenticates with the password Redis requires
+        authentication = find(
+            rendered, "TriggerAuthentication", trigger["authenticationRef"]["name"]
+        )
+        (target,) = authentication["spec"]["secretTargetRef"]
+        assert (target["parameter"], target["name"], target["key"]) == (
+            "password", "logagg-redis", "REDIS_PASSWORD"
+        )  # fmt: skip
 
 
 @pytest.mark.parametrize("name", sorted(WORKERS))
@@ -436,6 +449,31 @@ def test_redis_persists_with_aof_on_a_volume(rendered: list[dict[str, Any]]) -> 
     assert redis["spec"]["serviceName"] == "redis"
     for probe in ("readinessProbe", "livenessProbe"):
         assert container[probe]["exec"]["command"] == ["redis-cli", "ping"]
+
+
+def test_redis_requires_the_password_every_client_is_given(rendered: list[dict[str, Any]]) -> None:
+    redis = find(rendered, "StatefulSet", "redis")
+    (container,) = pod_spec(redis)["containers"]
+    args = container["args"]
+    assert args[args.index("--requirepass") + 1] == "$(REDIS_PASSWORD)"
+    assert "--protected-mode" not in args
+    env = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]}
+    secret = {"name": "logagg-redis", "key": "REDIS_PASSWORD"}
+    # the probes' redis-cli authenticates too
+    assert env == {"REDIS_PASSWORD": secret, "REDISCLI_AUTH": secret}
+    clients = 0
+    for workload in workloads(rendered):
+        for client in containers(workload):
+            entries = [e["name"] for e in client.get("env", [])]
+            client_env = env_of(client, rendered)
+            if "REDIS_URL" not in client_env:
+                continue
+            clients += 1
+            assert client_env["REDIS_URL"].startswith("redis://:$(REDIS_PASSWORD)@")
+            # Kubernetes expands $(VAR) only from variables defined before it
+            assert entries.index("REDIS_PASSWORD") < entries.index("REDIS_URL")
+            assert client_env["REDIS_PASSWORD"] == {"secretKeyRef": secret}
+    assert clients >= 5
 
 
 def test_only_the_projects_pods_reach_redis(rendered: list[dict[str, Any]]) -> None:
@@ -548,7 +586,7 @@ def test_the_dashboard_serves_on_its_port_with_probes_and_credentials(
     env = env_of(container, overlay)
     assert ports == {"http": int(env["LOGAGG_DASHBOARD_PORT"])}
     assert env["LOGAGG_DASHBOARD_HOST"] == "0.0.0.0"
-    assert env["REDIS_URL"] == "redis://redis:6379/0"
+    assert env["REDIS_URL"] == "redis://:$(REDIS_PASSWORD)@redis:6379/0"
     for name in ("LOGAGG_DASHBOARD_USERNAME", "LOGAGG_DASHBOARD_PASSWORD"):
         assert env[name] == {"secretKeyRef": {"name": "logagg-dashboard", "key": name}}
     for probe in ("readinessProbe", "livenessProbe"):
