@@ -10,7 +10,7 @@ PACKAGES := -p logagg -p logagg.ingest -p logagg.parser -p logagg.shipper
 KUSTOMIZE_VERSION := v5.5.0
 KUSTOMIZE := .cache/bin/kustomize
 
-.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration test-faults run clean bench-parser bench-ingest bench-shipper bench-client bench rsyslog
+.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration test-faults run clean bench-parser bench-ingest bench-shipper bench-client bench rsyslog nginx
 
 help:
 	@echo "make run         set up and run the whole pipeline on this machine (Ctrl-C stops it)"
@@ -54,13 +54,13 @@ lint: install
 typecheck: install
 	$(BIN)/mypy $(PACKAGES)
 
-test: lint typecheck elasticsearch deploy-tools
+test: lint typecheck elasticsearch deploy-tools nginx
 	$(BIN)/pytest
 
 test-unit: install
 	$(BIN)/pytest -m "not integration"
 
-test-integration: install elasticsearch
+test-integration: install elasticsearch nginx
 	$(BIN)/pytest -m integration
 
 # The fault scenarios alone (they are part of `make test`), with their figures at the end.
@@ -98,6 +98,16 @@ rsyslog:
 	  || { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
 	       apt-get install -y rsyslog rsyslog-elasticsearch; } \
 	  || echo "!!! rsyslog could not be installed: the benchmark will report it did not run"; \
+	fi
+
+# The ingest proxy test starts nginx with the config compose and kube ship
+# (kube/base/ingest-proxy.conf); Debian's nginx-light, installed here when missing.
+nginx:
+	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
+	  echo "installing nginx-light (apt-get) for the ingest proxy test"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y nginx-light \
+	  || { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	       apt-get install -y nginx-light; }; \
 	fi
 
 # The whole pipeline as `make run` deploys it, next to a direct bulk load and rsyslog into

@@ -59,6 +59,7 @@ def test_the_whole_stack_is_one_project(compose_project: dict[str, Any]) -> None
         "minio-bucket",
         "setup",
         "ingest",
+        "ingest-proxy",
         "parser",
         "shipper-es",
         "shipper-s3",
@@ -247,9 +248,15 @@ def test_services_get_only_the_credentials_they_use(compose_project: dict[str, A
 def test_ingest_parser_and_workers(compose_project: dict[str, Any]) -> None:
     all_services = services(compose_project)
     (port,) = all_services["ingest"]["ports"]
+    # nginx's port (ingest-proxy shares the service's network namespace)
     assert port["target"] == 3001
     assert port["published"] == "3001"
-    assert all_services["ingest"]["environment"]["LOGAGG_INGEST_PORT"] == "3001"
+    # gunicorn on loopback behind it, trusting its X-Forwarded-For only
+    ingest_env = all_services["ingest"]["environment"]
+    assert (ingest_env["LOGAGG_INGEST_HOST"], ingest_env["LOGAGG_INGEST_PORT"]) == (
+        "127.0.0.1", "3002"
+    )  # fmt: skip
+    assert ingest_env["LOGAGG_TRUSTED_PROXIES"] == "127.0.0.1/32"
     assert all_services["parser"]["deploy"]["replicas"] == 2
     workers = ("parser", "shipper-es", "shipper-s3")
     grace = {name: seconds(all_services[name]["stop_grace_period"]) for name in workers}
@@ -319,3 +326,26 @@ def test_the_dashboard_is_the_project_image_on_loopback_with_a_health_check(
         "dashboard",
     ]
     assert dashboard["restart"] == "unless-stopped"
+
+
+def test_ingest_is_served_through_the_shipped_proxy(compose_project: dict[str, Any]) -> None:
+    proxy = services(compose_project)["ingest-proxy"]
+    assert proxy["network_mode"] == "service:ingest"
+    assert proxy["image"].startswith("nginxinc/nginx-unprivileged:")
+    (mount,) = proxy["volumes"]
+    assert Path(mount["source"]) == REPO / "kube" / "base" / "ingest-proxy.conf"
+    assert mount["target"] == "/etc/nginx/conf.d/default.conf"
+    assert mount["read_only"] is True
+    assert proxy["depends_on"]["ingest"]["condition"] == "service_healthy"
+    assert "healthcheck" in proxy
+
+
+def test_published_ports_are_on_loopback_only(
+    compose_project_with_dashboard: dict[str, Any],
+) -> None:
+    published = 0
+    for name, service in services(compose_project_with_dashboard).items():
+        for port in service.get("ports", []):
+            published += 1
+            assert port.get("host_ip") == "127.0.0.1", f"{name} publishes {port}"
+    assert published == 4  # ingest, Kibana, the MinIO console, the dashboard

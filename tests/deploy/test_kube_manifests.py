@@ -261,7 +261,7 @@ def test_overlay_points_the_project_image_at_its_registry(
     base: list[dict[str, Any]], overlay: list[dict[str, Any]]
 ) -> None:
     assert "logagg:0.1.0" in images(base)
-    project = {i for i in images(overlay) if "redis" not in i}
+    project = {i for i in images(overlay) if "redis" not in i and "nginx" not in i}
     assert project == {"ghcr.io/example-org/logagg:0.1.0"}
 
 
@@ -334,15 +334,43 @@ def test_writable_scratch_space_is_mounted_where_python_needs_it(
 
 def test_ingest_probes_and_port(rendered: list[dict[str, Any]]) -> None:
     ingest = find(rendered, "Deployment", "ingest")
-    (container,) = pod_spec(ingest)["containers"]
-    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    gunicorn, proxy = pod_spec(ingest)["containers"]
+    assert (gunicorn["name"], proxy["name"]) == ("ingest", "proxy")
+    # gunicorn serves on loopback only, behind the proxy; the pod's port is nginx's
+    assert "ports" not in gunicorn
+    env = env_of(gunicorn, rendered)
+    assert (env["LOGAGG_INGEST_HOST"], env["LOGAGG_INGEST_PORT"]) == ("127.0.0.1", "3002")
+    assert env["LOGAGG_TRUSTED_PROXIES"] == "127.0.0.1/32"
+    ports = {p["name"]: p["containerPort"] for p in proxy["ports"]}
     assert ports == {"http": 3001}
-    assert env_of(container, rendered)["LOGAGG_INGEST_PORT"] == "3001"
-    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
-    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
-    startup = container["startupProbe"]
+    assert proxy["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert proxy["livenessProbe"]["tcpSocket"] == {"port": "http"}
+    healthcheck = ["python", "/app/healthcheck.py", "ingest"]
+    assert gunicorn["livenessProbe"]["exec"]["command"] == healthcheck
+    startup = gunicorn["startupProbe"]
+    assert startup["exec"]["command"] == healthcheck
     # gunicorn waits up to 60 s for Redis before serving
     assert startup["periodSeconds"] * startup["failureThreshold"] >= 60
+
+
+def test_ingest_proxy_serves_the_shipped_config(rendered: list[dict[str, Any]]) -> None:
+    ingest = find(rendered, "Deployment", "ingest")
+    _, proxy = pod_spec(ingest)["containers"]
+    assert proxy["image"].startswith("nginxinc/nginx-unprivileged:")
+    mounts = {m["name"]: m["mountPath"] for m in proxy["volumeMounts"]}
+    assert mounts["proxy-conf"] == "/etc/nginx/conf.d"
+    assert mounts["proxy-tmp"] == "/tmp"
+    (volume,) = [v for v in pod_spec(ingest)["volumes"] if v["name"] == "proxy-conf"]
+    config = find(rendered, "ConfigMap", volume["configMap"]["name"])
+    assert volume["configMap"]["items"] == [{"key": "ingest-proxy.conf", "path": "default.conf"}]
+    shipped = (KUBE / "base" / "ingest-proxy.conf").read_text()
+    assert config["data"]["ingest-proxy.conf"] == shipped
+    # what the proxy test starts nginx with: the listen and upstream ports of the manifests
+    assert "listen 3001;" in shipped
+    assert "server 127.0.0.1:3002;" in shipped
+    for deadline in ("client_header_timeout 10s;", "client_body_timeout 10s;"):
+        assert deadline in shipped
+    assert "limit_conn logagg_per_address" in shipped
 
 
 def test_ingest_service_keeps_the_original_name(rendered: list[dict[str, Any]]) -> None:
@@ -547,6 +575,8 @@ def test_every_configured_variable_is_one_the_code_reads(rendered: list[dict[str
         for path in (Path(__file__).resolve().parents[2]).glob("s*/**/logagg/**/*.py")
     )
     for config in of_kind(rendered, "ConfigMap"):
+        if config["metadata"]["name"].startswith("ingest-proxy-"):
+            continue  # a file nginx reads, not variables
         for name in config["data"]:
             assert f'"{name}"' in sources, f"{name} is read by no module"
 
