@@ -10,7 +10,7 @@ PACKAGES := -p logagg -p logagg.ingest -p logagg.parser -p logagg.shipper
 KUSTOMIZE_VERSION := v5.5.0
 KUSTOMIZE := .cache/bin/kustomize
 
-.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration test-faults run clean bench-parser bench-ingest bench-shipper bench-client bench rsyslog chromium test-redis6.2 syslog-ng
+.PHONY: help install elasticsearch deploy-tools lint typecheck test test-unit test-integration test-faults run clean bench-parser bench-ingest bench-shipper bench-client bench rsyslog chromium test-redis6.2 syslog-ng nginx
 
 help:
 	@echo "make run         set up and run the whole pipeline on this machine (Ctrl-C stops it)"
@@ -64,18 +64,18 @@ REDIS_TESTS := tests/ingest tests/shared tests/client tests/parser/test_jobs.py 
   tests/pipeline/test_original_client.py::test_the_original_clients_requests_exactly \
   --deselect tests/ingest/test_docs_browser.py
 
-test: lint typecheck elasticsearch deploy-tools chromium syslog-ng rsyslog
+test: lint typecheck elasticsearch deploy-tools chromium syslog-ng rsyslog nginx
 	$(BIN)/pytest
 	LOGAGG_TEST_REDIS=redis6.2 $(BIN)/pytest -m integration $(REDIS_TESTS)
 
 # The same pass alone (it is part of `make test`).
-test-redis6.2: install elasticsearch syslog-ng
+test-redis6.2: install elasticsearch syslog-ng rsyslog
 	LOGAGG_TEST_REDIS=redis6.2 $(BIN)/pytest -m integration $(REDIS_TESTS)
 
 test-unit: install
 	$(BIN)/pytest -m "not integration"
 
-test-integration: install elasticsearch syslog-ng rsyslog
+test-integration: install elasticsearch syslog-ng rsyslog nginx
 	$(BIN)/pytest -m integration
 
 # The fault scenarios alone (they are part of `make test`), with their figures at the end.
@@ -136,6 +136,17 @@ $(SYSLOG_NG):
 	  || { $(SUDO) apt-get update && tests/ingest/fetch-syslog-ng.sh $(SYSLOG_NG_DIR); }
 
 syslog-ng: $(SYSLOG_NG)
+
+
+# The ingest proxy test starts nginx with the config compose and kube ship
+# (kube/base/ingest-proxy.conf); Debian's nginx-light, installed here when missing.
+nginx:
+	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then \
+	  echo "installing nginx-light (apt-get) for the ingest proxy test"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y nginx-light \
+	  || { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	       apt-get install -y nginx-light; }; \
+	fi
 
 # The whole pipeline as `make run` deploys it, next to a direct bulk load and rsyslog into
 # the same Elasticsearch; not a test. BENCH_ARGS passes options (see bench/README.md).

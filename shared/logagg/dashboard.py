@@ -6,6 +6,14 @@ project's JSON job serializer, so job arguments show as the batches they are. De
 jobs and emptying registries is off unless ``LOGAGG_DASHBOARD_ALLOW_DELETE=true``;
 HTTP Basic credentials are asked when ``LOGAGG_DASHBOARD_USERNAME``/``_PASSWORD`` are set.
 ``GET /healthz`` (never behind the credentials) answers 200 while Redis does.
+
+rq-dashboard fetches some jobs (the job page, requeueing, the workers' current jobs)
+without a serializer, and RQ then falls back to pickle: whoever can write a job's fields
+into Redis would run code in the dashboard when its page is opened. So every job and
+worker it builds uses the project's JSON serializer (pickle is never loaded). Its routes
+that change state (requeue, delete, empty, compact) answer only ``POST`` (405 otherwise),
+and refuse with 403 a ``POST`` whose ``Origin`` (or, without one, ``Referer``) is another
+site, so that a page elsewhere cannot use a browser's cached Basic credentials.
 """
 
 from __future__ import annotations
@@ -14,14 +22,15 @@ import os
 import sys
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from gunicorn.app.base import BaseApplication
 from redis.exceptions import RedisError
 
 from logagg.command_line import fail, help_parser, settings_message
 from logagg.errors import SettingsError
-from logagg.queues import JobSerializer
+from logagg.queues import BatchJob, JobSerializer
 from logagg.redis_connection import connect_redis
 from logagg.settings import DashboardSettings, RedisSettings, mask_url
 
@@ -40,6 +49,63 @@ LOGAGG_DASHBOARD_ALLOW_DELETE (false: jobs can be requeued, not deleted).
 """
 
 
+# rq-dashboard's endpoints that change state (its blueprint is named "rq_dashboard").
+MUTATING_ENDPOINTS = frozenset(
+    f"rq_dashboard.{name}"
+    for name in (
+        "delete_job_view",
+        "requeue_job_view",
+        "requeue_all",
+        "empty_queue",
+        "compact_queue",
+    )
+)
+
+
+class DashboardJob(BatchJob):
+    """A job read with the project's serializer whatever serializer the caller names."""
+
+    def __init__(self, id: str | None = None, connection: Any = None, serializer: Any = None):
+        super().__init__(id, connection=connection, serializer=JobSerializer)
+
+    def get_meta(self, refresh: bool = True) -> dict[str, Any]:
+        # RQ reads the field again here without the guard its restore has: a field that is
+        # not JSON (a pickle, say) is shown as refused, never loaded, never a 500.
+        try:
+            meta: dict[str, Any] = super().get_meta(refresh)
+        except ValueError:
+            meta = {"unserialized": "not JSON: not loaded"}
+        return meta
+
+
+def same_origin(origin: str, host_url: str) -> bool:
+    """Whether ``origin`` (an Origin or Referer value) names the site at ``host_url``."""
+    claimed, expected = urlsplit(origin), urlsplit(host_url)
+    return (claimed.scheme, claimed.netloc.lower()) == (expected.scheme, expected.netloc.lower())
+
+
+def _json_serialized_everywhere() -> None:
+    """Make rq-dashboard build every job and worker with the project's serializer."""
+    from rq import Worker
+    from rq_dashboard import web
+
+    class DashboardWorker(Worker):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["serializer"] = JobSerializer
+            kwargs["job_class"] = DashboardJob
+            super().__init__(*args, **kwargs)
+
+    def requeue_job(job_id: str, connection: Any, serializer: Any = None) -> Any:
+        job = DashboardJob.fetch(job_id, connection=connection)
+        if "unserialized" in job.meta:
+            job.meta = {}  # not JSON, so not the pipeline's: it is not written back
+        return job.requeue()
+
+    web.Job = DashboardJob
+    web.Worker = DashboardWorker
+    web.requeue_job = requeue_job
+
+
 def create_app(redis: RedisSettings, dashboard: DashboardSettings) -> Flask:
     """The rq-dashboard app on ``redis``, with the project's serializer and ``/healthz``.
 
@@ -54,8 +120,21 @@ def create_app(redis: RedisSettings, dashboard: DashboardSettings) -> Flask:
     app.config["RQ_DASHBOARD_DISABLE_DELETE"] = not dashboard.allow_delete
     # the dashboard reads jobs with one process-wide serializer: ours writes plain JSON
     config.serializer = JobSerializer
+    _json_serialized_everywhere()
     setup_rq_connection(app)
     connection = connect_redis(redis)
+
+    @app.before_request
+    def refuse_cross_site_changes() -> tuple[Response, int] | None:
+        if request.endpoint not in MUTATING_ENDPOINTS:
+            return None
+        if request.method != "POST":
+            return jsonify(error="method_not_allowed", message="use POST to change state"), 405
+        claimed = request.headers.get("Origin") or request.headers.get("Referer")
+        # Browsers send Origin with every POST; a client without one (curl) is no CSRF.
+        if claimed and not same_origin(claimed, request.host_url):
+            return jsonify(error="forbidden", message="cross-site request refused"), 403
+        return None
 
     @app.get("/healthz")
     def healthz() -> tuple[Response, int]:

@@ -13,6 +13,12 @@ job runs. A worker killed mid-job stops renewing; once the lease lapses, the mai
 of any worker on that queue counts the job as abandoned and RQ's ``Retry`` runs it again.
 So recovery after a ``kill -9`` takes about a lease plus a maintenance interval, however
 long the job's timeout.
+
+RQ imports and calls whatever dotted path a job in Redis names (its function and its
+callbacks) and sends its webhooks: anyone who can write to Redis could run any code in
+the workers. So a worker runs only the pipeline's own job functions
+(:data:`PIPELINE_FUNCTIONS`), with no callbacks and no webhooks; any other job fails
+without running, and is logged.
 """
 
 from __future__ import annotations
@@ -30,7 +36,15 @@ from redis import Redis, RedisError
 from rq import Queue, SimpleWorker
 from rq.job import Job
 
-from logagg.queues import BatchJob, BatchQueue, JobSerializer, job_queue
+from logagg.queues import (
+    PARSE_JOB,
+    SHIP_ES_JOB,
+    SHIP_S3_JOB,
+    BatchJob,
+    BatchQueue,
+    JobSerializer,
+    job_queue,
+)
 
 # How long a running job stays leased without a renewal, how often the lease is renewed,
 # and how often workers look for lapsed leases: together they bound recovery after a kill -9.
@@ -38,7 +52,27 @@ LEASE_SECONDS = 15
 LEASE_RENEWAL_SECONDS = 5
 MAINTENANCE_INTERVAL_SECONDS = 5
 
+# The only functions a worker runs: the pipeline's own jobs.
+PIPELINE_FUNCTIONS = frozenset({PARSE_JOB.func, SHIP_ES_JOB.func, SHIP_S3_JOB.func})
+
 log = logging.getLogger(__name__)
+
+
+def refusal(job: Job, allowed_functions: frozenset[str]) -> str | None:
+    """Why ``job`` may not run (a function not allowed, a callback, a webhook), or ``None``."""
+    if job.func_name not in allowed_functions:
+        return f"function {job.func_name!r} is not one of the pipeline's jobs"
+    # RQ keeps the dotted paths it would import in these attributes.
+    callbacks = (
+        job._success_callback_name,
+        job._failure_callback_name,
+        job._stopped_callback_name,
+    )
+    if any(callbacks):
+        return "pipeline jobs have no callbacks"
+    if job.webhooks:
+        return "pipeline jobs have no webhooks"
+    return None
 
 
 class LeaseRenewal:
@@ -80,6 +114,24 @@ class BatchWorker(SimpleWorker):
 
     _lease: LeaseRenewal | None = None
     stop_requested = False  # by SIGTERM or Ctrl-C, as opposed to a loop ended by an error
+    allowed_functions: frozenset[str] = PIPELINE_FUNCTIONS
+
+    def perform_job(self, job: Job, queue: Queue) -> bool:
+        reason = refusal(job, self.allowed_functions)
+        if reason is None:
+            return bool(super().perform_job(job, queue))
+        log.error("refused job %s from queue %s: %s", job.id, queue.name, reason)
+        # Failed for good, and none of what it names is imported, called or sent.
+        job.retries_left = 0
+        job._success_callback_name = None
+        job._failure_callback_name = None
+        job._stopped_callback_name = None
+        job.webhooks = []
+        self.prepare_job_execution(job, remove_from_intermediate_queue=len(self.queues) == 1)
+        self.handle_job_failure(
+            job, queue, started_job_registry=queue.started_job_registry, exc_string=reason
+        )
+        return False
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         self.stop_requested = True
@@ -133,12 +185,17 @@ class BatchWorker(SimpleWorker):
 
 
 def build_worker(
-    queue_names: Sequence[str], connection: Redis, *, name: str | None = None
+    queue_names: Sequence[str],
+    connection: Redis,
+    *,
+    name: str | None = None,
+    allowed_functions: frozenset[str] = PIPELINE_FUNCTIONS,
 ) -> BatchWorker:
-    """A worker for ``queue_names`` (highest priority first) with the project's serializer."""
+    """A worker for ``queue_names`` (highest priority first) with the project's serializer,
+    running only jobs whose function is in ``allowed_functions``."""
     queues = [job_queue(queue_name, connection) for queue_name in queue_names]
     worker_name = name or f"{'+'.join(queue_names)}.{socket.gethostname()}.{os.getpid()}"
-    return BatchWorker(
+    worker = BatchWorker(
         queues,
         connection=connection,
         serializer=JobSerializer,
@@ -147,6 +204,8 @@ def build_worker(
         name=worker_name,
         maintenance_interval=MAINTENANCE_INTERVAL_SECONDS,
     )
+    worker.allowed_functions = allowed_functions
+    return worker
 
 
 def run_worker(
@@ -156,6 +215,7 @@ def run_worker(
     name: str | None = None,
     burst: bool = False,
     log_level: str = "INFO",
+    allowed_functions: frozenset[str] = PIPELINE_FUNCTIONS,
 ) -> bool:
     """Work ``queue_names`` until stopped (or until empty with ``burst``).
 
@@ -166,7 +226,12 @@ def run_worker(
     worked = False
     incarnation = 0
     while True:
-        worker = build_worker(queue_names, connection, name=_incarnation_name(name, incarnation))
+        worker = build_worker(
+            queue_names,
+            connection,
+            name=_incarnation_name(name, incarnation),
+            allowed_functions=allowed_functions,
+        )
         log.info("worker %s on queues %s", worker.name, ", ".join(queue_names))
         try:
             worked = worker.work(burst=burst, with_scheduler=True, logging_level=log_level.upper())

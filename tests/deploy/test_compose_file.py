@@ -15,6 +15,7 @@ from .conftest import REPO, compose_config
 ONE_SHOT = {"elasticsearch-users", "minio-bucket", "setup"}
 PROJECT_SERVICES = {"ingest", "parser", "shipper-es", "shipper-s3", "setup"}
 SECRETS = (
+    "REDIS_PASSWORD",
     "LOGAGG_JWT_SECRET",
     "LOGAGG_ADMIN_PASSWORD",
     "ELASTIC_PASSWORD",
@@ -58,6 +59,7 @@ def test_the_whole_stack_is_one_project(compose_project: dict[str, Any]) -> None
         "minio-bucket",
         "setup",
         "ingest",
+        "ingest-proxy",
         "parser",
         "shipper-es",
         "shipper-s3",
@@ -166,8 +168,44 @@ def test_state_lives_in_volumes(compose_project: dict[str, Any]) -> None:
 
 
 def test_redis_appends_every_write_to_its_log(compose_project: dict[str, Any]) -> None:
-    command = services(compose_project)["redis"]["command"]
-    assert command[command.index("--appendonly") + 1] == "yes"
+    # started through the shell (for the password): the command is one line
+    (command,) = services(compose_project)["redis"]["command"]
+    assert "--appendonly yes" in command
+
+
+def test_redis_requires_the_password_every_client_is_given(
+    compose_project_with_dashboard: dict[str, Any],
+) -> None:
+    all_services = services(compose_project_with_dashboard)
+    redis = all_services["redis"]
+    password = env_example()["REDIS_PASSWORD"]
+    assert redis["entrypoint"] == ["/bin/sh", "-c"]
+    (command,) = redis["command"]
+    assert command.startswith("exec redis-server ")
+    # $$ is compose's escape: the shell reads the variable, not compose
+    assert '--requirepass "$${REDIS_PASSWORD}"' in command
+    assert redis["environment"]["REDIS_PASSWORD"] == password
+    assert redis["environment"]["REDISCLI_AUTH"] == password
+    assert "--protected-mode" not in command
+    clients = [
+        name
+        for name, service in all_services.items()
+        if "REDIS_URL" in service.get("environment", {})
+    ]
+    assert set(clients) == PROJECT_SERVICES | {"rq-dashboard"}
+    for name in clients:
+        url = all_services[name]["environment"]["REDIS_URL"]
+        assert url == f"redis://:{password}@redis:6379/0", name
+
+
+def test_compose_refuses_to_start_without_the_redis_password(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "\n".join(f"{k}={v}" for k, v in env_example().items() if k != "REDIS_PASSWORD")
+    )
+    result = compose_config(env_file, "--quiet")
+    assert result.returncode != 0
+    assert "REDIS_PASSWORD" in result.stderr
 
 
 def test_elasticsearch_has_security_on_and_kibana_its_own_user(
@@ -210,9 +248,15 @@ def test_services_get_only_the_credentials_they_use(compose_project: dict[str, A
 def test_ingest_parser_and_workers(compose_project: dict[str, Any]) -> None:
     all_services = services(compose_project)
     (port,) = all_services["ingest"]["ports"]
+    # nginx's port (ingest-proxy shares the service's network namespace)
     assert port["target"] == 3001
     assert port["published"] == "3001"
-    assert all_services["ingest"]["environment"]["LOGAGG_INGEST_PORT"] == "3001"
+    # gunicorn on loopback behind it, trusting its X-Forwarded-For only
+    ingest_env = all_services["ingest"]["environment"]
+    assert (ingest_env["LOGAGG_INGEST_HOST"], ingest_env["LOGAGG_INGEST_PORT"]) == (
+        "127.0.0.1", "3002"
+    )  # fmt: skip
+    assert ingest_env["LOGAGG_TRUSTED_PROXIES"] == "127.0.0.1/32"
     assert all_services["parser"]["deploy"]["replicas"] == 2
     workers = ("parser", "shipper-es", "shipper-s3")
     grace = {name: seconds(all_services[name]["stop_grace_period"]) for name in workers}
@@ -282,3 +326,26 @@ def test_the_dashboard_is_the_project_image_on_loopback_with_a_health_check(
         "dashboard",
     ]
     assert dashboard["restart"] == "unless-stopped"
+
+
+def test_ingest_is_served_through_the_shipped_proxy(compose_project: dict[str, Any]) -> None:
+    proxy = services(compose_project)["ingest-proxy"]
+    assert proxy["network_mode"] == "service:ingest"
+    assert proxy["image"].startswith("nginxinc/nginx-unprivileged:")
+    (mount,) = proxy["volumes"]
+    assert Path(mount["source"]) == REPO / "kube" / "base" / "ingest-proxy.conf"
+    assert mount["target"] == "/etc/nginx/conf.d/default.conf"
+    assert mount["read_only"] is True
+    assert proxy["depends_on"]["ingest"]["condition"] == "service_healthy"
+    assert "healthcheck" in proxy
+
+
+def test_published_ports_are_on_loopback_only(
+    compose_project_with_dashboard: dict[str, Any],
+) -> None:
+    published = 0
+    for name, service in services(compose_project_with_dashboard).items():
+        for port in service.get("ports", []):
+            published += 1
+            assert port.get("host_ip") == "127.0.0.1", f"{name} publishes {port}"
+    assert published == 4  # ingest, Kibana, the MinIO console, the dashboard

@@ -19,6 +19,7 @@ from .conftest import KUBE
 KUBERNETES_VERSION = "1.30.0"
 CUSTOM_API_GROUPS = {
     "ScaledObject": "keda.sh/v1alpha1",
+    "TriggerAuthentication": "keda.sh/v1alpha1",
     "Elasticsearch": "elasticsearch.k8s.elastic.co/v1",
     "Kibana": "kibana.k8s.elastic.co/v1",
 }
@@ -199,6 +200,7 @@ def test_secret_template_is_valid_and_holds_placeholders_only() -> None:
     secrets = list(yaml.safe_load_all((KUBE / "secrets.example.yaml").read_text()))
     assert {s["metadata"]["name"] for s in secrets} == {
         "logagg-auth",
+        "logagg-redis",
         "logagg-s3",
         "logagg-dashboard",
     }
@@ -259,7 +261,7 @@ def test_overlay_points_the_project_image_at_its_registry(
     base: list[dict[str, Any]], overlay: list[dict[str, Any]]
 ) -> None:
     assert "logagg:0.1.0" in images(base)
-    project = {i for i in images(overlay) if "redis" not in i}
+    project = {i for i in images(overlay) if "redis" not in i and "nginx" not in i}
     assert project == {"ghcr.io/example-org/logagg:0.1.0"}
 
 
@@ -332,15 +334,43 @@ def test_writable_scratch_space_is_mounted_where_python_needs_it(
 
 def test_ingest_probes_and_port(rendered: list[dict[str, Any]]) -> None:
     ingest = find(rendered, "Deployment", "ingest")
-    (container,) = pod_spec(ingest)["containers"]
-    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    gunicorn, proxy = pod_spec(ingest)["containers"]
+    assert (gunicorn["name"], proxy["name"]) == ("ingest", "proxy")
+    # gunicorn serves on loopback only, behind the proxy; the pod's port is nginx's
+    assert "ports" not in gunicorn
+    env = env_of(gunicorn, rendered)
+    assert (env["LOGAGG_INGEST_HOST"], env["LOGAGG_INGEST_PORT"]) == ("127.0.0.1", "3002")
+    assert env["LOGAGG_TRUSTED_PROXIES"] == "127.0.0.1/32"
+    ports = {p["name"]: p["containerPort"] for p in proxy["ports"]}
     assert ports == {"http": 3001}
-    assert env_of(container, rendered)["LOGAGG_INGEST_PORT"] == "3001"
-    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
-    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
-    startup = container["startupProbe"]
+    assert proxy["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert proxy["livenessProbe"]["tcpSocket"] == {"port": "http"}
+    healthcheck = ["python", "/app/healthcheck.py", "ingest"]
+    assert gunicorn["livenessProbe"]["exec"]["command"] == healthcheck
+    startup = gunicorn["startupProbe"]
+    assert startup["exec"]["command"] == healthcheck
     # gunicorn waits up to 60 s for Redis before serving
     assert startup["periodSeconds"] * startup["failureThreshold"] >= 60
+
+
+def test_ingest_proxy_serves_the_shipped_config(rendered: list[dict[str, Any]]) -> None:
+    ingest = find(rendered, "Deployment", "ingest")
+    _, proxy = pod_spec(ingest)["containers"]
+    assert proxy["image"].startswith("nginxinc/nginx-unprivileged:")
+    mounts = {m["name"]: m["mountPath"] for m in proxy["volumeMounts"]}
+    assert mounts["proxy-conf"] == "/etc/nginx/conf.d"
+    assert mounts["proxy-tmp"] == "/tmp"
+    (volume,) = [v for v in pod_spec(ingest)["volumes"] if v["name"] == "proxy-conf"]
+    config = find(rendered, "ConfigMap", volume["configMap"]["name"])
+    assert volume["configMap"]["items"] == [{"key": "ingest-proxy.conf", "path": "default.conf"}]
+    shipped = (KUBE / "base" / "ingest-proxy.conf").read_text()
+    assert config["data"]["ingest-proxy.conf"] == shipped
+    # what the proxy test starts nginx with: the listen and upstream ports of the manifests
+    assert "listen 3001;" in shipped
+    assert "server 127.0.0.1:3002;" in shipped
+    for deadline in ("client_header_timeout 10s;", "client_body_timeout 10s;"):
+        assert deadline in shipped
+    assert "limit_conn logagg_per_address" in shipped
 
 
 def test_ingest_service_keeps_the_original_name(rendered: list[dict[str, Any]]) -> None:
@@ -402,7 +432,18 @@ def test_keda_reaches_the_redis_the_workers_use(rendered: list[dict[str, Any]]) 
         )
         (container,) = pod_spec(find(rendered, "Deployment", name))["containers"]
         redis_url = env_of(container, rendered)["REDIS_URL"]
-        assert redis_url == f"redis://redis:{port['port']}/{trigger['metadata']['databaseIndex']}"
+        assert redis_url == (
+            f"redis://:$(REDIS_PASSWORD)@redis:{port['port']}/"
+            f"{trigger['metadata']['databaseIndex']}"
+        )
+        # KEDA authenticates with the password Redis requires
+        authentication = find(
+            rendered, "TriggerAuthentication", trigger["authenticationRef"]["name"]
+        )
+        (target,) = authentication["spec"]["secretTargetRef"]
+        assert (target["parameter"], target["name"], target["key"]) == (
+            "password", "logagg-redis", "REDIS_PASSWORD"
+        )  # fmt: skip
 
 
 @pytest.mark.parametrize("name", sorted(WORKERS))
@@ -436,6 +477,31 @@ def test_redis_persists_with_aof_on_a_volume(rendered: list[dict[str, Any]]) -> 
     assert redis["spec"]["serviceName"] == "redis"
     for probe in ("readinessProbe", "livenessProbe"):
         assert container[probe]["exec"]["command"] == ["redis-cli", "ping"]
+
+
+def test_redis_requires_the_password_every_client_is_given(rendered: list[dict[str, Any]]) -> None:
+    redis = find(rendered, "StatefulSet", "redis")
+    (container,) = pod_spec(redis)["containers"]
+    args = container["args"]
+    assert args[args.index("--requirepass") + 1] == "$(REDIS_PASSWORD)"
+    assert "--protected-mode" not in args
+    env = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"]}
+    secret = {"name": "logagg-redis", "key": "REDIS_PASSWORD"}
+    # the probes' redis-cli authenticates too
+    assert env == {"REDIS_PASSWORD": secret, "REDISCLI_AUTH": secret}
+    clients = 0
+    for workload in workloads(rendered):
+        for client in containers(workload):
+            entries = [e["name"] for e in client.get("env", [])]
+            client_env = env_of(client, rendered)
+            if "REDIS_URL" not in client_env:
+                continue
+            clients += 1
+            assert client_env["REDIS_URL"].startswith("redis://:$(REDIS_PASSWORD)@")
+            # Kubernetes expands $(VAR) only from variables defined before it
+            assert entries.index("REDIS_PASSWORD") < entries.index("REDIS_URL")
+            assert client_env["REDIS_PASSWORD"] == {"secretKeyRef": secret}
+    assert clients >= 5
 
 
 def test_only_the_projects_pods_reach_redis(rendered: list[dict[str, Any]]) -> None:
@@ -509,6 +575,8 @@ def test_every_configured_variable_is_one_the_code_reads(rendered: list[dict[str
         for path in (Path(__file__).resolve().parents[2]).glob("s*/**/logagg/**/*.py")
     )
     for config in of_kind(rendered, "ConfigMap"):
+        if config["metadata"]["name"].startswith("ingest-proxy-"):
+            continue  # a file nginx reads, not variables
         for name in config["data"]:
             assert f'"{name}"' in sources, f"{name} is read by no module"
 
@@ -548,7 +616,7 @@ def test_the_dashboard_serves_on_its_port_with_probes_and_credentials(
     env = env_of(container, overlay)
     assert ports == {"http": int(env["LOGAGG_DASHBOARD_PORT"])}
     assert env["LOGAGG_DASHBOARD_HOST"] == "0.0.0.0"
-    assert env["REDIS_URL"] == "redis://redis:6379/0"
+    assert env["REDIS_URL"] == "redis://:$(REDIS_PASSWORD)@redis:6379/0"
     for name in ("LOGAGG_DASHBOARD_USERNAME", "LOGAGG_DASHBOARD_PASSWORD"):
         assert env[name] == {"secretKeyRef": {"name": "logagg-dashboard", "key": name}}
     for probe in ("readinessProbe", "livenessProbe"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import time
 import zlib
 
 import pytest
@@ -262,3 +263,79 @@ def test_every_accepted_line_can_be_stored_by_the_job_serializer() -> None:
         decoded = decode_body(data, kind, 1024 * 1024)  # type: ignore[arg-type]
         assert len(decoded.lines) == 4
         JobSerializer.dumps(decoded.lines)
+
+
+def test_lines_past_the_bound_are_refused_before_splitting() -> None:
+    for kind in ("text", "ndjson"):
+        assert len(decode_body(b"a\n" * 100, kind, 1024, max_lines=100).lines) == 100
+        with pytest.raises(BodyError) as caught:
+            decode_body(b"a\n" * 101, kind, 1024, max_lines=100)
+        assert (caught.value.status, caught.value.code) == (413, "too_many_lines")
+    # Blank lines are lines of the body too: splitting them costs as much as any other.
+    with pytest.raises(BodyError):
+        decode_body(b"\n" * 200 + b"a", "text", 1024, max_lines=100)
+    # A last line without its newline counts.
+    with pytest.raises(BodyError):
+        decode_body(b"a\n" * 100 + b"b", "text", 1024, max_lines=100)
+
+
+def test_json_items_past_the_bound_are_refused() -> None:
+    body = json.dumps(["x"] * 101).encode()
+    with pytest.raises(BodyError) as caught:
+        decode_body(body, "json", 1024, max_lines=100)
+    assert (caught.value.status, caught.value.code) == (413, "too_many_lines")
+    assert len(decode_body(json.dumps(["x"] * 100).encode(), "json", 1024, max_lines=100).lines)
+
+
+def test_json_containers_past_the_bound_are_refused_before_parsing() -> None:
+    # A few bytes per empty object make a large object graph: refused before json.loads.
+    body = b"[" + b"{}," * 10_000 + b"{}]"
+    with pytest.raises(BodyError) as caught:
+        decode_body(body, "json", 1024 * 1024, max_lines=100)
+    assert (caught.value.status, caught.value.code) == (413, "too_many_lines")
+    ndjson = b'{"a": [' + b"[]," * 5000 + b"[]]}\n"
+    with pytest.raises(BodyError):
+        decode_body(ndjson, "ndjson", 1024 * 1024, max_lines=100)
+    nested = [{"a": {"b": [1, 2]}, "c": ["d"]}] * 100
+    decoded = decode_body(json.dumps(nested).encode(), "json", 1024, max_lines=100)
+    assert decoded.lines == nested
+
+
+def test_compression_ratio_past_the_bound_is_413_early() -> None:
+    bomb = gzip.compress(b"ab\n" * (8 * 1024 * 1024))
+    with pytest.raises(BodyError) as caught:
+        gunzip_bounded(bomb, 64 * 1024 * 1024, max_ratio=50)
+    assert (caught.value.status, caught.value.code) == (413, "compression_ratio")
+    # Below the floor any ratio is accepted: a small body may compress very well.
+    small = b"ab\n" * 100_000
+    assert gunzip_bounded(gzip.compress(small), 1024 * 1024, max_ratio=2) == small
+    text = "".join(f"{n} event {n * 7919 % 10007} took {n % 97} ms\n" for n in range(200_000))
+    assert gunzip_bounded(gzip.compress(text.encode()), 64 * 1024**2, max_ratio=50) == (
+        text.encode()
+    )
+
+
+def test_many_empty_gzip_members_are_400_in_linear_time() -> None:
+    empty = gzip.compress(b"")
+    body = empty * (4 * 1024 * 1024 // len(empty))
+    started = time.process_time()
+    with pytest.raises(BodyError) as caught:
+        gunzip_bounded(body, 50 * 1024 * 1024, max_members=1000)
+    assert (caught.value.status, caught.value.code) == (400, "too_many_members")
+    assert time.process_time() - started < 5  # generous: the quadratic copy took 21 s
+    # Without the member bound the same body still decompresses in linear time.
+    started = time.process_time()
+    assert gunzip_bounded(body, 1024) == b""
+    assert time.process_time() - started < 5
+
+
+def test_members_under_the_bound_decode_in_order() -> None:
+    lines = [f"member {n}\n".encode() for n in range(1000)]
+    body = b"".join(gzip.compress(line) for line in lines) + b"\0" * 512
+    assert gunzip_bounded(body, 1024 * 1024, max_members=1000) == b"".join(lines)
+    with pytest.raises(BodyError):
+        gunzip_bounded(body, 1024 * 1024, max_members=999)
+    # A member larger than one input step, between small ones.
+    big = bytes(range(256)) * 2000
+    body = gzip.compress(b"a\n") + gzip.compress(big, compresslevel=0) + gzip.compress(b"z")
+    assert gunzip_bounded(body, 1024 * 1024, max_members=3) == b"a\n" + big + b"z"

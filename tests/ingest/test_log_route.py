@@ -289,3 +289,45 @@ def test_post_without_token_is_401(client: FlaskClient) -> None:
     response = client.post("/log", data="x")
     assert response.status_code == 401
     assert response.get_json()["error"] == "missing_token"
+
+
+def test_lines_past_the_request_bound_are_413_and_store_nothing(
+    app_factory: Callable[..., Flask], redis: fakeredis.FakeRedis
+) -> None:
+    app = app_factory(LOGAGG_MAX_LINES_PER_REQUEST="1000")
+    client = app.test_client()
+    token = login(client, *WRITER)["access"]
+    refused = post(client, token, gzip.compress(b"ab\n" * 1001), Content_Encoding="gzip")
+    assert refused.status_code == 413
+    assert refused.get_json()["error"] == "too_many_lines"
+    assert stored(redis) == []
+    assert post(client, token, b"ab\n" * 1000).get_json()["accepted"] == 1000
+
+
+def test_compression_ratio_past_the_bound_is_413(
+    app_factory: Callable[..., Flask], redis: fakeredis.FakeRedis
+) -> None:
+    app = app_factory(LOGAGG_MAX_COMPRESSION_RATIO="100")
+    client = app.test_client()
+    token = login(client, *WRITER)["access"]
+    bomb = gzip.compress(b"ab\n" * (4 * 1024 * 1024))
+    refused = post(client, token, bomb, Content_Encoding="gzip")
+    assert refused.status_code == 413
+    assert refused.get_json()["error"] == "compression_ratio"
+    assert stored(redis) == []
+
+
+def test_backlog_counts_the_requests_own_batches(
+    app_factory: Callable[..., Flask], redis: fakeredis.FakeRedis
+) -> None:
+    app = app_factory(LOGAGG_MAX_BACKLOG="5", LOGAGG_BATCH_MAX_LINES="10")
+    client = app.test_client()
+    token = login(client, *WRITER)["access"]
+    assert len(post(client, token, b"x\n" * 30).get_json()["batches"]) == 3
+    # 3 waiting + 3 of this request would pass 5: nothing of it is stored.
+    refused = post(client, token, b"y\n" * 30)
+    assert refused.status_code == 429
+    assert refused.get_json()["error"] == "backlog_full"
+    assert len(stored(redis)) == 3
+    assert len(post(client, token, b"z\n" * 20).get_json()["batches"]) == 2
+    assert len(stored(redis)) == 5

@@ -124,3 +124,98 @@ def test_without_rq_dashboard_the_command_says_what_to_install(
         "logagg dashboard: rq-dashboard is not installed: pip install 'logagg[dashboard]' "
         "(the image has it)\n"
     )
+
+
+class _MakesADirectory:
+    """Unpickling this calls os.mkdir(path): proof that a pickle was loaded."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (os.mkdir, (self.path,))
+
+
+@pytest.fixture
+def dashboard_client(redis_url: str) -> Any:
+    from logagg.dashboard import create_app
+    from logagg.settings import RedisSettings
+
+    app = create_app(
+        RedisSettings.from_env({"REDIS_URL": redis_url}),
+        DashboardSettings.from_env({"LOGAGG_DASHBOARD_ALLOW_DELETE": "true"}),
+    )
+    return app.test_client()
+
+
+def failed_job_with_pickled_meta(redis_url: str, marker: Path) -> str:
+    import pickle
+
+    from rq.registry import FailedJobRegistry
+
+    from logagg.queues import PARSE, JobSerializer, job_queue
+
+    connection = Redis.from_url(redis_url)
+    job = job_queue(PARSE, connection).enqueue(PARSE_JOB.func, {"batch_id": "p"})
+    job_queue(PARSE, connection).remove(job.id)
+    FailedJobRegistry(PARSE, connection=connection, serializer=JobSerializer).add(job, ttl=600)
+    # What someone who can write to Redis would put there.
+    connection.hset(job.key, "meta", pickle.dumps(_MakesADirectory(str(marker))))
+    connection.hset(job.key, "status", "failed")
+    return str(job.id)
+
+
+@pytest.mark.integration
+def test_a_pickled_job_field_is_never_loaded(
+    dashboard_client: Any, redis_url: str, tmp_path: Path
+) -> None:
+    marker = tmp_path / "unpickled"
+    job_id = failed_job_with_pickled_meta(redis_url, marker)
+    assert dashboard_client.get(f"/0/view/job/{job_id}").status_code == 200
+    assert dashboard_client.get(f"/0/data/job/{job_id}.json").status_code == 200
+    dashboard_client.get("/0/data/workers.json")
+    requeued = dashboard_client.post(f"/job/{job_id}/requeue")
+    assert requeued.status_code == 200
+    assert not marker.exists(), "the dashboard unpickled a job's field"
+
+
+@pytest.mark.integration
+def test_state_changes_only_by_same_site_post(
+    dashboard_client: Any, redis_url: str, tmp_path: Path
+) -> None:
+    from rq.registry import FailedJobRegistry
+
+    from logagg.queues import PARSE, JobSerializer
+
+    job_id = failed_job_with_pickled_meta(redis_url, tmp_path / "unused")
+    failed = FailedJobRegistry(
+        PARSE, connection=Redis.from_url(redis_url), serializer=JobSerializer
+    )
+    refused = dashboard_client.get(f"/requeue/{PARSE}")
+    assert refused.status_code == 405
+    assert refused.get_json()["error"] == "method_not_allowed"
+    for path in (f"/job/{job_id}/requeue", f"/job/{job_id}/delete", f"/queue/{PARSE}/failed/empty"):
+        assert dashboard_client.get(path).status_code == 405, path
+    foreign = dashboard_client.post(
+        f"/requeue/{PARSE}", headers={"Origin": "https://attacker.example"}
+    )
+    assert foreign.status_code == 403
+    foreign = dashboard_client.post(
+        f"/requeue/{PARSE}", headers={"Referer": "https://attacker.example/page"}
+    )
+    assert foreign.status_code == 403
+    assert failed.get_job_ids() == [job_id], "a refused request changed state"
+    allowed = dashboard_client.post(f"/requeue/{PARSE}", headers={"Origin": "http://localhost"})
+    assert allowed.status_code == 200
+    assert allowed.get_json()["count"] == 1
+    assert failed.get_job_ids() == []
+
+
+def test_same_origin_compares_scheme_host_and_port() -> None:
+    from logagg.dashboard import same_origin
+
+    assert same_origin("http://localhost:9181", "http://localhost:9181/")
+    assert same_origin("http://LOCALHOST:9181/0/view", "http://localhost:9181/")
+    assert not same_origin("http://localhost:9182", "http://localhost:9181/")
+    assert not same_origin("https://localhost:9181", "http://localhost:9181/")
+    assert not same_origin("null", "http://localhost:9181/")

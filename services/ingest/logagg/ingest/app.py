@@ -77,6 +77,9 @@ def create_app(
             max_body_bytes=settings.max_body_bytes,
             max_decompressed_bytes=settings.max_decompressed_bytes,
             max_line_bytes=settings.max_line_bytes,
+            max_lines=settings.max_lines_per_request,
+            max_compression_ratio=settings.max_compression_ratio,
+            max_gzip_members=settings.max_gzip_members,
         ),
         batch_limits=BatchLimits(
             max_lines=settings.batch_max_lines, max_bytes=settings.batch_max_bytes

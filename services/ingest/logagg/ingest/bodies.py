@@ -2,8 +2,11 @@
 
 Pure functions over bytes; no Flask, no Redis. Every refusal is a :class:`BodyError`
 carrying the HTTP status it deserves (400, 413 or 415), so nothing a client sends can
-become a 500; and every line returned can be written by the job serializer (values JSON
-allows but it cannot write are made writable here, see :func:`_serialized`).
+become a 500. Every bound is checked before the work it bounds is done: gzip output as
+it is produced, lines and JSON containers by counting bytes before anything is split or
+parsed, so a small body cannot make a large request. Every line returned can be written
+by the job serializer (values JSON allows but it cannot write are made writable here, see
+:func:`_serialized`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,17 @@ _GZIP_ENCODINGS = frozenset({"gzip", "x-gzip"})
 # zlib window bits for the gzip container (RFC 1952) only.
 _GZIP_WBITS = 16 + zlib.MAX_WBITS
 _READ_CHUNK = 64 * 1024
+# gzip is fed in steps of this much input and yields at most this much output per step,
+# so the bounds are checked as it goes and no step copies more than this of the body.
+_GUNZIP_INPUT_STEP = 16 * 1024
+_GUNZIP_OUTPUT_STEP = 1024 * 1024
+# Below this many decompressed bytes any ratio is accepted: small bodies of repeated
+# lines compress far better than large ones, and cost little whatever their ratio.
+RATIO_FLOOR_BYTES = 1024 * 1024
+# What json.loads builds per container ({} or []) dwarfs its two bytes of input; a body
+# may hold this many per line allowed, which structured logs (a few nested objects per
+# event) stay well within.
+_CONTAINERS_PER_LINE = 16
 # What bytes.isspace() calls whitespace; a line of nothing else is blank.
 _BLANK = " \t\n\r\x0b\x0c"
 
@@ -48,11 +62,15 @@ class BodyError(LogaggError):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class BodyLimits:
-    """The bounds on one request: bytes on the wire, after decompression, per line."""
+    """The bounds on one request: bytes on the wire, after decompression, per line; lines;
+    the ratio of decompressed to compressed bytes; gzip members."""
 
     max_body_bytes: int
     max_decompressed_bytes: int
     max_line_bytes: int
+    max_lines: int
+    max_compression_ratio: float
+    max_gzip_members: int
 
 
 @dataclasses.dataclass(slots=True)
@@ -120,21 +138,45 @@ def read_bounded(stream: IO[bytes], content_length: int | None, limit: int) -> b
     return b"".join(chunks)
 
 
-def gunzip_bounded(data: bytes, limit: int) -> bytes:
+def gunzip_bounded(
+    data: bytes,
+    limit: int,
+    *,
+    max_ratio: float | None = None,
+    max_members: int | None = None,
+) -> bytes:
     """Decompress gzip ``data`` (one or more members), never holding more than ``limit`` bytes.
 
-    The output is produced in steps that each stop one byte past what is left of the
-    bound, so a gzip bomb is refused after ``limit`` bytes, not after filling memory.
+    Input is fed in small steps at an offset into ``data`` and output is produced in
+    bounded steps, so the time is linear in the input and output (the rest of the body is
+    never copied per member), a gzip bomb is refused after ``limit`` bytes or once past
+    ``max_ratio`` times the size of ``data`` (above :data:`RATIO_FLOOR_BYTES`), and a body
+    of more than ``max_members`` members is refused when the next one starts.
     """
+    view = memoryview(data)
+    size = len(data)
+    ratio_bound = None if max_ratio is None else max(RATIO_FLOOR_BYTES, max_ratio * size)
     out: list[bytes] = []
     total = 0
-    remaining = data
+    offset = 0
+    members = 0
     try:
-        while remaining:
+        while offset < size:
+            if data[offset] == 0 and data.count(0, offset) == size - offset:
+                # Trailing zero padding after the last member is tolerated, as gzip does.
+                break
+            members += 1
+            if max_members is not None and members > max_members:
+                raise BodyError(
+                    400, "too_many_members", f"gzip body of more than {max_members} members"
+                )
             inflater = zlib.decompressobj(_GZIP_WBITS)
-            pending = remaining
             while not inflater.eof:
-                piece = inflater.decompress(pending, limit - total + 1)
+                pending: bytes | memoryview = inflater.unconsumed_tail
+                if not pending:
+                    pending = view[offset : offset + _GUNZIP_INPUT_STEP]
+                    offset += len(pending)
+                piece = inflater.decompress(pending, min(limit - total + 1, _GUNZIP_OUTPUT_STEP))
                 total += len(piece)
                 if total > limit:
                     raise BodyError(
@@ -142,26 +184,65 @@ def gunzip_bounded(data: bytes, limit: int) -> bytes:
                         "payload_too_large",
                         f"body larger than {limit} bytes once decompressed",
                     )
+                if ratio_bound is not None and total > ratio_bound:
+                    raise BodyError(
+                        413,
+                        "compression_ratio",
+                        f"body decompresses to more than {max_ratio:g} times its size",
+                    )
                 out.append(piece)
-                pending = inflater.unconsumed_tail
-                if not pending and not inflater.eof and not piece:
+                if not pending and not piece and not inflater.eof:
                     raise BodyError(400, "bad_encoding", "gzip body is truncated")
-            remaining = inflater.unused_data
-            if not remaining.strip(b"\x00"):
-                # Trailing zero padding after the last member is tolerated, as gzip does.
-                break
+            # What the inflater read past its member's end belongs to the next member.
+            offset -= len(inflater.unused_data)
     except zlib.error as error:
         raise BodyError(400, "bad_encoding", f"body is not valid gzip: {error}") from error
     return b"".join(out)
 
 
-def decode_body(data: bytes, kind: ContentKind, max_line_bytes: int) -> DecodedLines:
-    """Split ``data`` into lines according to ``kind``, bounding and decoding each."""
+def decode_body(
+    data: bytes, kind: ContentKind, max_line_bytes: int, max_lines: int | None = None
+) -> DecodedLines:
+    """Split ``data`` into lines according to ``kind``, bounding and decoding each.
+
+    More than ``max_lines`` lines (LF-separated, blank ones included; a JSON body's items)
+    is refused with 413 before the body is split or parsed, as is a JSON or NDJSON body
+    holding more JSON containers than its lines may (counted as ``{`` and ``[`` bytes).
+    """
+    text_fits = max_lines is None or _check_line_count(data, kind, max_lines)
     if kind == "text":
         return _text_lines(data, max_line_bytes)
     if kind == "ndjson":
         return _ndjson_lines(data, max_line_bytes)
-    return _json_lines(data, max_line_bytes)
+    result = _json_lines(data, max_line_bytes, text_fits)
+    if max_lines is not None and len(result.lines) > max_lines:
+        raise _too_many_lines(max_lines)
+    return result
+
+
+def _check_line_count(data: bytes, kind: ContentKind, max_lines: int) -> bool:
+    """Raise when ``data`` is past the bounds for ``kind``; whether it fits as text lines
+    (a JSON body may span more lines than that, but it is read as text if it won't parse).
+    """
+    # Counting bytes allocates nothing; splitting or parsing first would build the very
+    # objects the bound is there to keep out.
+    lines = data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
+    if kind != "json" and lines > max_lines:
+        raise _too_many_lines(max_lines)
+    if kind != "text":
+        containers = data.count(b"{") + data.count(b"[")
+        if containers > _CONTAINERS_PER_LINE * max_lines:
+            raise BodyError(
+                413,
+                "too_many_lines",
+                f"body holds more than {_CONTAINERS_PER_LINE * max_lines} JSON objects "
+                f"and arrays ({_CONTAINERS_PER_LINE} per line of {max_lines})",
+            )
+    return lines <= max_lines
+
+
+def _too_many_lines(max_lines: int) -> BodyError:
+    return BodyError(413, "too_many_lines", f"body of more than {max_lines} lines")
 
 
 def _too_large(limit: int) -> BodyError:
@@ -275,7 +356,7 @@ def _mark_invalid(result: DecodedLines, position: int) -> None:
         result.invalid_utf8.append(position)
 
 
-def _json_lines(data: bytes, max_line_bytes: int) -> DecodedLines:
+def _json_lines(data: bytes, max_line_bytes: int, text_fits: bool = True) -> DecodedLines:
     try:
         text = data.decode("utf-8")
         had_invalid_utf8 = False
@@ -286,7 +367,7 @@ def _json_lines(data: bytes, max_line_bytes: int) -> DecodedLines:
         document = _loads(text)
     except (ValueError, RecursionError):
         # The original clients send plain text under a JSON content type.
-        return _text_lines(data, max_line_bytes)
+        return _json_as_text(data, max_line_bytes, text_fits)
     items = document.get("lines") if isinstance(document, dict) else document
     if not isinstance(items, list):
         raise BodyError(
@@ -313,8 +394,14 @@ def _json_lines(data: bytes, max_line_bytes: int) -> DecodedLines:
                 _mark_invalid(result, len(result.lines) - 1)
     except RecursionError:
         # Nested beyond what can be written back as JSON: the body is kept as text.
-        return _text_lines(data, max_line_bytes)
+        return _json_as_text(data, max_line_bytes, text_fits)
     return result
+
+
+def _json_as_text(data: bytes, max_line_bytes: int, text_fits: bool) -> DecodedLines:
+    if not text_fits:
+        raise BodyError(413, "too_many_lines", "body of too many lines to be read as text")
+    return _text_lines(data, max_line_bytes)
 
 
 # The integers the job serializer writes; json.loads reads any size.

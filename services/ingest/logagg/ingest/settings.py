@@ -64,6 +64,9 @@ class IngestSettings(SettingsBase):
     max_body_bytes: int
     max_decompressed_bytes: int
     max_line_bytes: int
+    max_lines_per_request: int
+    max_compression_ratio: float
+    max_gzip_members: int
     batch_max_lines: int
     batch_max_bytes: int
     max_backlog: int
@@ -107,6 +110,15 @@ class IngestSettings(SettingsBase):
                 "LOGAGG_MAX_DECOMPRESSED_BYTES", 50 * 1024**2, minimum=1024
             ),
             max_line_bytes=read.size("LOGAGG_MAX_LINE_BYTES", 32 * 1024, minimum=64),
+            max_lines_per_request=read.integer(
+                "LOGAGG_MAX_LINES_PER_REQUEST", 100_000, minimum=1, maximum=10_000_000
+            ),
+            max_compression_ratio=float(
+                read.integer("LOGAGG_MAX_COMPRESSION_RATIO", 100, minimum=2, maximum=1100)
+            ),
+            max_gzip_members=read.integer(
+                "LOGAGG_MAX_GZIP_MEMBERS", 1000, minimum=1, maximum=1_000_000
+            ),
             batch_max_lines=read.integer("LOGAGG_BATCH_MAX_LINES", 5000, minimum=1),
             batch_max_bytes=read.size("LOGAGG_BATCH_MAX_BYTES", 1024**2, minimum=1024),
             max_backlog=read.integer("LOGAGG_MAX_BACKLOG", 5000, minimum=1),

@@ -36,26 +36,26 @@ def post_log() -> tuple[Response, int]:
     user, depths = credential.writer(queue_backlog)
     backlog = sum(int(depth) for depth in depths)
     context.metrics.backlog.set(backlog)
-    if backlog >= context.settings.max_backlog:
-        context.metrics.refused.labels("429", "backlog").inc()
-        retry_after = str(context.settings.backlog_retry_after)
-        raise ApiError(
-            429,
-            "backlog_full",
-            f"{backlog} batches are waiting; nothing was accepted, retry later",
-            headers={"Retry-After": retry_after},
-        )
+    # Refused before the body is read when full already; checked again with the
+    # request's own batches once they are known.
+    _check_backlog(backlog, 1)
 
     received_at = utc_millis(datetime.now(UTC))
     limits = context.body_limits
     data = read_bounded(request.stream, request.content_length, limits.max_body_bytes)
     if gzipped:
-        data = gunzip_bounded(data, limits.max_decompressed_bytes)
-    decoded = decode_body(data, kind, limits.max_line_bytes)
+        data = gunzip_bounded(
+            data,
+            limits.max_decompressed_bytes,
+            max_ratio=limits.max_compression_ratio,
+            max_members=limits.max_gzip_members,
+        )
+    decoded = decode_body(data, kind, limits.max_line_bytes, limits.max_lines)
 
     request_id = new_request_id()
     sender = Sender(service=user.username, source_ip=sender_address(), received_at=received_at)
     batches = build_batches(request_id, decoded, sender, context.batch_limits)
+    _check_backlog(backlog, len(batches))
     started = time.perf_counter()
     store_batches(context.redis, batches, context.settings.redis.receipt_ttl)
     context.metrics.enqueue_seconds.observe(time.perf_counter() - started)
@@ -72,3 +72,17 @@ def post_log() -> tuple[Response, int]:
         accepted=accepted,
         truncated=len(decoded.truncated),
     ), 200
+
+
+def _check_backlog(backlog: int, batches: int) -> None:
+    """Refuse with 429 when ``batches`` more jobs would take the backlog past its bound."""
+    context = current()
+    if batches and backlog + batches > context.settings.max_backlog:
+        context.metrics.refused.labels("429", "backlog").inc()
+        raise ApiError(
+            429,
+            "backlog_full",
+            f"{backlog} batches are waiting and this request makes {batches}; "
+            "nothing was accepted, retry later",
+            headers={"Retry-After": str(context.settings.backlog_retry_after)},
+        )
