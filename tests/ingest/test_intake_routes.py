@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from typing import Any
 
 import fakeredis
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceRequest,
@@ -275,3 +277,50 @@ def test_an_api_key_writes_through_both_routes_as_its_owner(
     client.delete(f"/auth/keys/{created.get_json()['api_key']['id']}", headers=bearer(admin_token))
     refused = client.post("/_bulk", data=body, headers={**headers, **NDJSON})
     assert refused.status_code == 401
+
+
+def otlp_body(records: int) -> bytes:
+    export = ExportLogsServiceRequest()
+    scope = export.resource_logs.add().scope_logs.add()
+    for n in range(records):
+        scope.log_records.add().body.string_value = f"record {n}"
+    return export.SerializeToString()
+
+
+PROTOBUF = {"Content-Type": "application/x-protobuf"}
+
+
+def test_both_routes_keep_the_bounds_of_post_log(
+    app_factory: Callable[..., Flask], redis: fakeredis.FakeRedis
+) -> None:
+    app = app_factory(
+        LOGAGG_MAX_LINES_PER_REQUEST="100",
+        LOGAGG_MAX_COMPRESSION_RATIO="100",
+        LOGAGG_MAX_BACKLOG="5",
+        LOGAGG_BATCH_MAX_LINES="10",
+    )
+    client = app.test_client()
+    headers = basic(*WRITER)
+    # lines: one record past the bound is 413 on each route, and nothing is stored
+    bulk = bulk_body(*[value for _ in range(101) for value in ({"index": {}}, {"message": "m"})])
+    refused = client.post("/_bulk", data=bulk, headers={**headers, **NDJSON})
+    assert (refused.status_code, refused.get_json()["error"]) == (413, "too_many_lines")
+    refused = client.post("/v1/logs", data=otlp_body(101), headers={**headers, **PROTOBUF})
+    assert (refused.status_code, refused.get_json()["error"]) == (413, "too_many_lines")
+    # compression ratio and gzip members, as for POST /log
+    bomb = gzip.compress(b" " * (4 * 1024 * 1024))
+    gz = {**headers, **NDJSON, "Content-Encoding": "gzip"}
+    refused = client.post("/_bulk", data=bomb, headers=gz)
+    assert (refused.status_code, refused.get_json()["error"]) == (413, "compression_ratio")
+    members = gzip.compress(b"") * 2000
+    assert client.post("/_bulk", data=members, headers=gz).status_code == 400
+    assert stored(redis) == []
+    # the backlog counts the request's own batches: 3 waiting + 3 would pass 5
+    thirty = otlp_body(30)
+    assert client.post("/v1/logs", data=thirty, headers={**headers, **PROTOBUF}).status_code == 200
+    refused = client.post("/v1/logs", data=thirty, headers={**headers, **PROTOBUF})
+    assert (refused.status_code, refused.get_json()["error"]) == (429, "backlog_full")
+    bulk = bulk_body(*[value for _ in range(30) for value in ({"index": {}}, {"message": "m"})])
+    refused = client.post("/_bulk", data=bulk, headers={**headers, **NDJSON})
+    assert refused.status_code == 429
+    assert len(stored(redis)) == 3

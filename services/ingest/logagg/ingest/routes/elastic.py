@@ -173,11 +173,17 @@ def bulk(index: str | None = None) -> Response:
         check_media_type(request.headers.get("Content-Type"))
     except BulkMediaTypeError as error:
         raise ApiError(415, "unsupported_media_type", str(error)) from error
-    refuse_when_backlogged()
+    backlog = refuse_when_backlogged()
     received = now()
     data = read_body()
+    # Each record is an action line and a source line: refused before any is parsed.
+    max_lines = current().body_limits.max_lines
+    if data.count(b"\n") > 2 * max_lines + 1:
+        raise ApiError(
+            413, "too_many_lines", f"a request may carry at most {max_lines} records"
+        )
     parsed = split_bulk(data, index, current().body_limits.max_line_bytes)
-    stored = store_documents(parsed.documents, user, received)
+    stored = store_documents(parsed.documents, user, received, backlog)
     took = int((time.perf_counter() - started) * 1000)
     answer = bulk_answer(parsed.items, stored.document_ids, took)
     response = Response(answer, content_type="application/json")

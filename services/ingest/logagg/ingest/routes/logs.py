@@ -16,9 +16,9 @@ from logagg.ingest.bodies import (
     read_bounded,
 )
 from logagg.ingest.context import current
-from logagg.ingest.errors import ApiError
 from logagg.ingest.intake import queue_backlog, store_batches
 from logagg.ingest.routes.identity import request_credential, sender_address
+from logagg.ingest.routes.writer import check_backlog
 from logagg.utc import utc_millis
 
 blueprint = Blueprint("logs", __name__)
@@ -38,7 +38,7 @@ def post_log() -> tuple[Response, int]:
     context.metrics.backlog.set(backlog)
     # Refused before the body is read when full already; checked again with the
     # request's own batches once they are known.
-    _check_backlog(backlog, 1)
+    check_backlog(backlog, 1)
 
     received_at = utc_millis(datetime.now(UTC))
     limits = context.body_limits
@@ -55,7 +55,7 @@ def post_log() -> tuple[Response, int]:
     request_id = new_request_id()
     sender = Sender(service=user.username, source_ip=sender_address(), received_at=received_at)
     batches = build_batches(request_id, decoded, sender, context.batch_limits)
-    _check_backlog(backlog, len(batches))
+    check_backlog(backlog, len(batches))
     started = time.perf_counter()
     store_batches(context.redis, batches, context.settings.redis.receipt_ttl)
     context.metrics.enqueue_seconds.observe(time.perf_counter() - started)
@@ -72,17 +72,3 @@ def post_log() -> tuple[Response, int]:
         accepted=accepted,
         truncated=len(decoded.truncated),
     ), 200
-
-
-def _check_backlog(backlog: int, batches: int) -> None:
-    """Refuse with 429 when ``batches`` more jobs would take the backlog past its bound."""
-    context = current()
-    if batches and backlog + batches > context.settings.max_backlog:
-        context.metrics.refused.labels("429", "backlog").inc()
-        raise ApiError(
-            429,
-            "backlog_full",
-            f"{backlog} batches are waiting and this request makes {batches}; "
-            "nothing was accepted, retry later",
-            headers={"Retry-After": str(context.settings.backlog_retry_after)},
-        )

@@ -40,7 +40,7 @@ def export_logs() -> Response:
             "unsupported_media_type",
             f"OTLP/HTTP bodies are {PROTOBUF_TYPE} or {JSON_TYPE}",
         )
-    refuse_when_backlogged()
+    backlog = refuse_when_backlogged()
     received = now()
     data = read_body()
     try:
@@ -52,7 +52,7 @@ def export_logs() -> Response:
     decoded = decode_body(
         orjson.dumps(records.documents), "json", current().body_limits.max_line_bytes
     )
-    stored = store_documents(decoded, user, received)
+    stored = store_documents(decoded, user, received, backlog)
     response = Response(
         encode_response(records.rejected, records.reason, encoding),
         status=200,

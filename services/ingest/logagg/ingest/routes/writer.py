@@ -47,35 +47,56 @@ def read_body() -> bytes:
     limits = current().body_limits
     gzipped = check_encoding(request.headers.get("Content-Encoding"))
     data = read_bounded(request.stream, request.content_length, limits.max_body_bytes)
-    return gunzip_bounded(data, limits.max_decompressed_bytes) if gzipped else data
+    if not gzipped:
+        return data
+    return gunzip_bounded(
+        data,
+        limits.max_decompressed_bytes,
+        max_ratio=limits.max_compression_ratio,
+        max_members=limits.max_gzip_members,
+    )
 
 
-def refuse_when_backlogged() -> None:
-    """``429`` with ``Retry-After`` when the backlog is at its bound, as ``POST /log``."""
+def refuse_when_backlogged() -> int:
+    """The backlog now; ``429`` with ``Retry-After`` when it is at its bound already, as
+    ``POST /log`` answers before it reads a body."""
     context = current()
     with context.redis.pipeline(transaction=False) as pipe:
         queue_backlog(pipe)
         depths = pipe.execute()
     backlog = sum(int(depth) for depth in depths)
     context.metrics.backlog.set(backlog)
-    if backlog >= context.settings.max_backlog:
+    check_backlog(backlog, 1)
+    return backlog
+
+
+def check_backlog(backlog: int, batches: int) -> None:
+    """Refuse with 429 when ``batches`` more jobs would take the backlog past its bound."""
+    context = current()
+    if batches and backlog + batches > context.settings.max_backlog:
         context.metrics.refused.labels("429", "backlog").inc()
         raise ApiError(
             429,
             "backlog_full",
-            f"{backlog} batches are waiting; nothing was accepted, retry later",
+            f"{backlog} batches are waiting and this request makes {batches}; "
+            "nothing was accepted, retry later",
             headers={"Retry-After": str(context.settings.backlog_retry_after)},
         )
 
 
-def store_documents(decoded: DecodedLines, user: User, received: datetime) -> Stored:
-    """Batch ``decoded`` as ``POST /log`` does and store every batch, or none."""
+def store_documents(decoded: DecodedLines, user: User, received: datetime, backlog: int) -> Stored:
+    """Batch ``decoded`` as ``POST /log`` does and store every batch, or none: ``413`` past
+    the lines bound of a request, ``429`` when its batches would pass the backlog bound."""
     context = current()
+    max_lines = context.body_limits.max_lines
+    if len(decoded.lines) > max_lines:
+        raise ApiError(413, "too_many_lines", f"a request may carry at most {max_lines} records")
     request_id = new_request_id()
     sender = Sender(
         service=user.username, source_ip=sender_address(), received_at=utc_millis(received)
     )
     batches = build_batches(request_id, decoded, sender, context.batch_limits)
+    check_backlog(backlog, len(batches))
     started = time.perf_counter()
     store_batches(context.redis, batches, context.settings.redis.receipt_ttl)
     context.metrics.enqueue_seconds.observe(time.perf_counter() - started)
