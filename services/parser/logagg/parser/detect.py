@@ -3,13 +3,14 @@
 Most batches hold one format, so the format that parsed the previous line is tried
 first; only when it declines are the others tried, strict ones in
 :data:`~logagg.parser.formats.DETECTION_ORDER`, loose ones last. A service whose format
-is pinned by the operator skips detection.
+is pinned by the operator skips detection. A line no format takes is left to the
+structure finder (:mod:`logagg.parser.finder`), which reads the batch's lines together.
 """
 
 from __future__ import annotations
 
 from logagg.parser.fields import Fields
-from logagg.parser.formats import DETECTION_ORDER, Format
+from logagg.parser.formats import DETECTION_ORDER, TEXT_FORMATS, Format
 from logagg.parser.timestamps import Clock
 
 
@@ -22,10 +23,11 @@ class Detector:
 
     __slots__ = ("_last", "_order", "_pinned")
 
-    def __init__(self, pinned: Format | None = None) -> None:
+    def __init__(self, pinned: Format | None = None, dedicated: bool = True) -> None:
         self._pinned = pinned
-        self._order = tuple(fmt for fmt in DETECTION_ORDER if not fmt.loose) + tuple(
-            fmt for fmt in DETECTION_ORDER if fmt.loose
+        formats = tuple(f for f in DETECTION_ORDER if dedicated or f not in TEXT_FORMATS)
+        self._order = tuple(fmt for fmt in formats if not fmt.loose) + tuple(
+            fmt for fmt in formats if fmt.loose
         )
         self._last: Format | None = None
 

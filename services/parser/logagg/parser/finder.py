@@ -1,0 +1,612 @@
+"""The structure finder: timestamp, level, message and header fields of unknown lines.
+
+A line no dedicated format accepts is read in three steps:
+
+1. its header (the first :data:`HEADER_LIMIT` characters) is cut into tokens, and the
+   first token (of the first six) that starts a timestamp of the catalogue in
+   :mod:`logagg.parser.stamps` gives the time;
+2. the tokens after it are classified (a level word, a single level letter, a number,
+   a bracket, ``name[pid]:`` or ``name:``, a dotted logger name, ``file.go:12]``, a
+   separator ``-`` or ``|``, another word) and a small grammar says where the header
+   ends: at a level and what may follow it (thread, pid, ``logger:``), at a
+   ``program[pid]:`` tag, or right after the timestamp;
+3. what follows the header is the message, whole.
+
+**Batch learning.** One batch holds one service's lines, so the header is learned from
+the batch: every line's reading gives a *signature* (where the timestamp stands, its
+shape, and the kinds of the header tokens), the signature most lines share becomes the
+batch's :class:`Structure`, and every line that fits it is read by it. A line that does
+not fit is read alone, more cautiously (no single-letter levels). So a message that
+starts with ``Error`` or holds a date does not change the header, and single letters
+(``I``, ``W``, ``E``) count as levels only where at least :data:`MIN_LETTER_SUPPORT`
+lines show them at the same place. A :class:`Memory` (a bounded LRU, per service) keeps
+each service's structure so that the next batch, even a one-line one, starts from it;
+a batch whose lines mostly disagree with it learns again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from logagg.parser.fields import Fields, small_int
+from logagg.parser.stamps import Stamp, find_stamp, ordered, resolve, valid_reading
+from logagg.parser.timestamps import Clock
+
+DATASET = "app.found"
+HEADER_LIMIT = 512
+MIN_LETTER_SUPPORT = 3
+MEMORY_LIMIT = 1024
+_STAMP_TOKENS = 6  # the timestamp is looked for in the header's first tokens only
+_ITEMS = 8  # header tokens classified after the timestamp
+
+LEVEL_WORDS = frozenset(
+    (
+        "trace",
+        "trc",
+        "trce",
+        "debug",
+        "dbg",
+        "dbug",
+        "debug1",
+        "debug2",
+        "debug3",
+        "debug4",
+        "debug5",
+        "verbose",
+        "vrb",
+        "fine",
+        "finer",
+        "finest",
+        "config",
+        "info",
+        "inf",
+        "information",
+        "informational",
+        "notice",
+        "log",
+        "warn",
+        "wrn",
+        "warning",
+        "err",
+        "eror",
+        "error",
+        "severe",
+        "crit",
+        "crt",
+        "critical",
+        "fatal",
+        "ftl",
+        "alert",
+        "emerg",
+        "emergency",
+        "panic",
+    )
+)
+# Level words that are also ordinary English or log words: read as levels only when
+# written in capitals or in brackets.
+_WEAK_WORDS = frozenset(("log", "config", "fine", "alert", "panic", "notice", "information"))
+LETTERS = {
+    "I": "info",
+    "W": "warn",
+    "E": "error",
+    "D": "debug",
+    "V": "verbose",
+    "F": "fatal",
+    "T": "trace",
+}
+# Header tokens: a lone separator, a bracket (one level of nesting), an angle bracket,
+# a parenthesis, or any run of non-spaces. Every quantifier is bounded, and the
+# bracket's alternatives cannot overlap, so a token costs time linear in its length.
+_ITEM = re.compile(
+    r"[ \t]{0,64}(?:"
+    r"(?P<sep>[-|:](?=\s|$))"
+    r"|\[(?P<br>[^\[\]]{0,200}(?:\[[^\[\]]{0,100}\][^\[\]]{0,100}){0,3})\](?P<brc>:?)(?=\s|$)"
+    r"|<(?P<ang>[^<>\s]{1,40})>(?P<angc>:?)(?=\s|$)"
+    r"|\((?P<par>[^()]{1,60})\)(?P<parc>:?)(?=\s|$)"
+    r"|(?P<tok>\S{1,200}))"
+)
+_TAG = re.compile(r"(?P<name>[\w$./@()-]{1,100}?)(?:\[(?P<pid>\d{1,10})\])?:")
+_DOTTED = re.compile(r"[A-Za-z_$][\w$]{0,100}(?:\.[\w$]{1,100}){1,20}")
+_SOURCE = re.compile(r"(?P<file>[\w.-]{1,100}):(?P<line>\d{1,7})\]")
+_PYTHON = re.compile(r"(?P<level>[A-Za-z]{3,13}):(?P<logger>[\w.-]{1,100}):")
+_SPACES = re.compile(r"\s{0,4096}")
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One classified header token: its kind letter, its text, and where it ends."""
+
+    kind: str  # L level (capitals or bracketed), M level word, l letter, P number, B bracket, T tag, D dotted, S source, - sep, W
+    text: str
+    end: int
+    pid: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Structure:
+    """A learned header layout: timestamp token, shape and reading; header token kinds."""
+
+    stamp_index: int
+    shape: str
+    reading: str
+    kinds: str
+    letters: bool
+
+
+@dataclass(slots=True)
+class Reading:
+    """One line's reading: the timestamp found, the header items, the header length."""
+
+    stamp_index: int
+    stamp: Stamp | None
+    prefix: list[Item]
+    items: list[Item]
+    header: int
+    stamp_start: int
+
+    def signature(self) -> tuple[int, str, str]:
+        shape = self.stamp.shape if self.stamp is not None else ""
+        return self.stamp_index, shape, _kinds(self.items[: self.header])
+
+
+class Memory:
+    """Each service's last learned structure, the ``limit`` most recent services kept."""
+
+    __slots__ = ("_entries", "limit")
+
+    def __init__(self, limit: int = MEMORY_LIMIT) -> None:
+        self.limit = limit
+        self._entries: OrderedDict[str, Structure] = OrderedDict()
+
+    def get(self, service: str) -> Structure | None:
+        """The structure remembered for ``service``, marked as recently used."""
+        found = self._entries.get(service)
+        if found is not None:
+            self._entries.move_to_end(service)
+        return found
+
+    def put(self, service: str, structure: Structure) -> None:
+        """Remember ``structure`` for ``service``, forgetting the least recently used."""
+        self._entries[service] = structure
+        self._entries.move_to_end(service)
+        while len(self._entries) > self.limit:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every structure."""
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _kinds(items: Sequence[Item]) -> str:
+    return "".join(item.kind for item in items)
+
+
+def _level_word(text: str) -> str | None:
+    """``text`` as a level name in lower case, or None (odd casings are not levels)."""
+    if not text.isalpha() or len(text) > 13:
+        return None
+    lower = text.lower()
+    if lower not in LEVEL_WORDS:
+        return None
+    if text.isupper() or text.islower() or (text[0].isupper() and text[1:].islower()):
+        return lower
+    return None
+
+
+def _classify(match: re.Match[str]) -> Item:
+    end = match.end()
+    sep = match.group("sep")
+    if sep is not None:
+        return Item("-", sep, end)
+    for group in ("br", "ang", "par"):
+        inner = match.group(group)
+        if inner is not None:
+            text = inner.strip()
+            level = _level_word(text)
+            if level is not None:
+                return Item("L", level, end)
+            if group == "ang":
+                return Item("W", inner, end)
+            if text.isdigit() and len(text) <= 10:
+                return Item("P", text, end)
+            if len(text) == 1 and text in LETTERS and group == "br":
+                return Item("l", text, end)
+            return Item("B", inner, end)
+    token = match.group("tok")
+    core = token[:-1] if token.endswith(":") and len(token) > 1 else token
+    level = _level_word(core)
+    if level is not None:
+        if core.isupper():
+            return Item("L", level, end)
+        if level not in _WEAK_WORDS:
+            return Item("M", level, end)
+    if len(core) == 1 and core in LETTERS:
+        return Item("l", core, end)
+    if token.endswith("]"):
+        source = _SOURCE.fullmatch(token)
+        if source is not None:
+            return Item("S", token, end)
+    if token.endswith(":") and len(token) > 1:
+        tag = _TAG.fullmatch(token)
+        if tag is not None:
+            return Item("T", tag.group("name"), end, tag.group("pid") or "")
+    if token.isdigit() and len(token) <= 10:
+        return Item("P", token, end)
+    if _DOTTED.fullmatch(token) is not None:
+        return Item("D", token, end)
+    return Item("W", token, end)
+
+
+def _items(line: str, pos: int, limit: int, count: int) -> list[Item]:
+    items: list[Item] = []
+    while len(items) < count and pos < limit:
+        match = _ITEM.match(line, pos, limit)
+        if match is None or match.end() == pos:
+            break
+        items.append(_classify(match))
+        pos = match.end()
+    return items
+
+
+def _after_level(kinds: str, i: int) -> int:
+    """Where a header ends that has a level at ``i``."""
+    n = len(kinds)
+    j = i + 1
+    if j < n and kinds[j] == "-":
+        j += 1
+    taken = 0
+    while j < n and kinds[j] in "BP" and taken < 2:
+        j += 1
+        taken += 1
+    if j < n and kinds[j] == "-" and taken:
+        j += 1
+    if j < n:
+        kind = kinds[j]
+        if kind in "TS":
+            j += 1
+        elif j + 1 < n and ((kind in "DW" and kinds[j + 1] == "-") or kinds[j : j + 2] == "DB"):
+            j += 2
+    if j < n and kinds[j] == "-":
+        j += 1
+    return j
+
+
+def header_length(kinds: str, letters: bool) -> int:
+    """How many of the classified tokens ``kinds`` after a timestamp form the header."""
+    levels = "Ll" if letters else "L"
+    words = 0
+    limit = min(len(kinds), 6)
+    for i in range(limit):
+        kind = kinds[i]
+        if kind in levels or kind == "M" and words == 0:
+            return _after_level(kinds, i)
+        if kind == "T":
+            j = i + 1
+            if j < len(kinds) and kinds[j] in levels + "M":
+                j += 1
+            return j
+        if kind == "S":
+            return i + 1
+        if kind in "PB-":
+            continue
+        words += 1
+        if words > 3:
+            break
+    # No level and no tag: only the numbers and brackets right after the time.
+    j = 0
+    while j < len(kinds) and kinds[j] in "PB":
+        j += 1
+    return j
+
+
+def _tokens_before(line: str, limit: int) -> list[tuple[int, bool, re.Match[str]]]:
+    """The first header tokens: start, whether an epoch or time alone may start there."""
+    found: list[tuple[int, bool, re.Match[str]]] = []
+    pos = 0
+    while len(found) < _STAMP_TOKENS and pos < limit:
+        match = _ITEM.match(line, pos, limit)
+        if match is None or match.end() == pos:
+            break
+        start = match.start() + (len(match.group(0)) - len(match.group(0).lstrip(" \t")))
+        found.append((start, not found, match))
+        pos = match.end()
+    return found
+
+
+def _stamp_at(line: str, start: int, leading: bool, limit: int) -> tuple[Stamp, int] | None:
+    """A timestamp at ``start`` (or inside a bracket there) and where its token ends."""
+    opener = line[start : start + 1]
+    if opener in ("[", "(", "<"):
+        closer = {"[": "]", "(": ")", "<": ">"}[opener]
+        inner = start + 1
+        while inner < limit and line[inner] == " ":
+            inner += 1
+        stamp = find_stamp(line, inner, True)
+        if stamp is None:
+            return None
+        end = stamp.end
+        while end < limit and line[end] == " ":
+            end += 1
+        if line[end : end + 1] != closer:
+            return None
+        end += 1
+        if line[end : end + 1] == ":":
+            end += 1
+        return stamp, end
+    stamp = find_stamp(line, start, leading)
+    if stamp is None:
+        return None
+    end = stamp.end
+    if line[end : end + 1] in (":", ","):
+        end += 1
+    if end < len(line) and not line[end].isspace():
+        return None
+    return stamp, end
+
+
+def read(line: str, letters: bool, want: Structure | None = None) -> Reading:
+    """One line's reading; with ``want``, the timestamp is looked for where it says."""
+    limit = min(len(line), HEADER_LIMIT)
+    tokens = _tokens_before(line, limit)
+    order = range(len(tokens))
+    if want is not None and want.stamp_index < len(tokens):
+        order = range(want.stamp_index, want.stamp_index + 1)
+    for index in order:
+        start, leading, _ = tokens[index]
+        found = _stamp_at(line, start, leading, limit)
+        if found is None:
+            continue
+        stamp, end = found
+        prefix = [_classify(tokens[k][2]) for k in range(index)]
+        items = _items(line, end, limit, _ITEMS)
+        header = header_length(_kinds(items), letters)
+        return Reading(index, stamp, prefix, items, header, start)
+    items = _items(line, 0, limit, _ITEMS)
+    header = 0
+    if items and items[0].kind == "L":
+        header = _after_level(_kinds(items), 0)
+    return Reading(-1, None, [], items, header, 0)
+
+
+def _fits(reading: Reading, structure: Structure) -> bool:
+    """Whether ``reading`` agrees with ``structure`` (letters count as levels there)."""
+    stamp = reading.stamp
+    if stamp is None or reading.stamp_index != structure.stamp_index:
+        return False
+    if stamp.shape != structure.shape:
+        return False
+    if structure.reading and stamp.readings and structure.reading not in stamp.readings:
+        return False
+    kinds = structure.kinds
+    if len(reading.items) < len(kinds):
+        return False
+    for item, want in zip(reading.items, kinds, strict=False):
+        have = item.kind
+        if have == want:
+            continue
+        if want == "W" and have in "WDPl":
+            continue
+        if want == "D" and have == "W":
+            continue
+        return False
+    return True
+
+
+def _choose_reading(readings: Sequence[Reading], clock: Clock) -> str:
+    """The order the batch's numeric dates are read in.
+
+    The order that gives a real date on most lines wins; among equals, the one whose
+    dates lie nearest before the receive time, then the usual order of the shape.
+    """
+    options: dict[str, list[int]] = {}
+    received_year = int(clock.received_iso[:4])
+    for rank, reading in enumerate(readings):
+        stamp = reading.stamp
+        if stamp is None:
+            continue
+        a, b, c = stamp.parts
+        for order_rank, option in enumerate(stamp.readings):
+            entry = options.setdefault(option, [0, 0, order_rank])
+            if valid_reading(option, a, b, c):
+                entry[0] += 1
+                if entry[0] == 1:
+                    year = ordered(option, a, b, c)[0]
+                    year_number = int(year) + (2000 if len(year) == 2 else 0) if year else 0
+                    entry[1] = abs(received_year - year_number) if year_number else 0
+        if rank >= 200:
+            break
+    if not options:
+        return ""
+    return min(options, key=lambda r: (-options[r][0], options[r][1], options[r][2]))
+
+
+def learn(readings: Sequence[Reading], clock: Clock) -> Structure | None:
+    """The structure most of ``readings`` share (letters only with enough support)."""
+    votes: Counter[tuple[int, str, str]] = Counter()
+    for reading in readings:
+        if reading.stamp is not None:
+            votes[reading.signature()] += 1
+    for (index, shape, kinds), count in votes.most_common():
+        letters = "l" in kinds
+        if letters and count < MIN_LETTER_SUPPORT:
+            continue
+        same = [r for r in readings if r.stamp is not None and r.signature()[:2] == (index, shape)]
+        return Structure(index, shape, _choose_reading(same, clock), kinds, letters)
+    return None
+
+
+def _level_of(items: Sequence[Item], kinds: str) -> str | None:
+    for item, kind in zip(items, kinds, strict=False):
+        if kind in "LM":
+            return item.text
+        if kind == "l":
+            return LETTERS.get(item.text)
+    return None
+
+
+def _fields(
+    line: str, reading: Reading, header: int, kinds: str, clock: Clock, reading_order: str
+) -> Fields:
+    stamp = reading.stamp
+    fields: Fields = {"event": {"dataset": DATASET}}
+    if stamp is not None:
+        order = reading_order if reading_order in stamp.readings else (stamp.readings or ("",))[0]
+        fields["@timestamp"] = resolve(stamp, order, clock)
+    items = reading.items[:header]
+    log: Fields = {}
+    process: Fields = {}
+    level = _level_of(items, kinds)
+    if level is None and stamp is not None and stamp.level:
+        level = stamp.level
+    if level is None:
+        level = _prefix_level(reading.prefix)
+    if level is not None:
+        log["level"] = level
+    seen_level = False
+    numbers = 0
+    for position, (item, kind) in enumerate(zip(items, kinds, strict=False)):
+        if kind in "LMl":
+            seen_level = True
+        elif kind == "P":
+            number = small_int(item.text)
+            if number is not None:
+                if numbers == 0:
+                    process["pid"] = number
+                else:
+                    process.setdefault("thread", {})["id"] = number
+                numbers += 1
+        elif kind == "B":
+            if position > 0 and kinds[position - 1] == "D":
+                _context(fields, item.text)
+            elif "thread" not in process:
+                process["thread"] = {"name": item.text}
+        elif kind == "T":
+            if seen_level or kinds[:position].count("P") or "logger" in log:
+                log["logger"] = item.text
+            else:
+                process["name"] = item.text
+                if position == 1 and kinds[0] == "W":
+                    fields["host"] = {"hostname": items[0].text}
+            if item.pid:
+                number = small_int(item.pid)
+                if number is not None:
+                    process["pid"] = number
+        elif kind == "D" or (
+            kind == "W" and position + 1 < len(kinds) and kinds[position + 1] == "-"
+        ):
+            log.setdefault("logger", item.text)
+        elif kind == "S":
+            source = _SOURCE.fullmatch(item.text)
+            if source is not None:
+                number = small_int(source.group("line"))
+                origin: Fields = {"file": {"name": source.group("file")}}
+                if number is not None:
+                    origin["file"]["line"] = number
+                log["origin"] = origin
+    for item in reading.prefix:
+        if item.kind == "W" and ".log" in item.text and "file" not in log:
+            log["file"] = {"path": item.text}
+    if log:
+        fields["log"] = log
+    if process:
+        fields["process"] = process
+    end = items[-1].end if items else (stamp_end(line, reading) if stamp is not None else 0)
+    fields["message"] = line[end:].strip()
+    return fields
+
+
+def _prefix_level(prefix: Sequence[Item]) -> str | None:
+    for item in prefix:
+        if item.kind == "L":
+            return item.text
+    return None
+
+
+def stamp_end(line: str, reading: Reading) -> int:
+    """Where the timestamp's token ends."""
+    stamp = reading.stamp
+    if stamp is None:
+        return 0
+    limit = min(len(line), HEADER_LIMIT)
+    found = _stamp_at(line, reading.stamp_start, reading.stamp_index == 0, limit)
+    return found[1] if found is not None else stamp.end
+
+
+def _context(fields: Fields, context: str) -> None:
+    labels = fields.setdefault("labels", {})
+    labels["context"] = context
+    first = context.split(" ", 1)[0]
+    if first.startswith("req-"):
+        labels["request_id"] = first
+
+
+def _python(line: str) -> Fields | None:
+    """Python logging's default ``LEVEL:logger:message`` (no timestamp)."""
+    match = _PYTHON.match(line)
+    if match is None or not match.group("level").isupper():
+        return None
+    level = _level_word(match.group("level"))
+    if level is None:
+        return None
+    return {
+        "event": {"dataset": DATASET},
+        "log": {"level": level, "logger": match.group("logger")},
+        "message": line[match.end() :].strip(),
+    }
+
+
+class Finder:
+    """Reads one batch's lines by the structure the batch shows (see the module)."""
+
+    __slots__ = ("_clock", "_memory", "_service", "structure")
+
+    def __init__(self, clock: Clock, memory: Memory | None = None, service: str = "") -> None:
+        self._clock = clock
+        self._memory = memory
+        self._service = service
+        self.structure: Structure | None = None
+
+    def parse_all(self, lines: Sequence[str]) -> list[Fields | None]:
+        """The partial events of ``lines`` (None for a line with no structure found)."""
+        readings = [read(line, True) for line in lines]
+        remembered = self._memory.get(self._service) if self._memory is not None else None
+        structure: Structure | None = None
+        stamped = [r for r in readings if r.stamp is not None]
+        if remembered is not None and stamped:
+            agree = sum(1 for r in stamped if _fits(r, remembered))
+            if agree * 2 >= len(stamped):
+                structure = remembered
+        if structure is None:
+            structure = learn(readings, self._clock)
+            if structure is None and remembered is not None and not stamped:
+                structure = remembered
+        if structure is not None and self._memory is not None and stamped:
+            self._memory.put(self._service, structure)
+        self.structure = structure
+        return [self._one(line, r, structure) for line, r in zip(lines, readings, strict=True)]
+
+    def _one(self, line: str, reading: Reading, structure: Structure | None) -> Fields | None:
+        if structure is not None and reading.stamp is not None and _fits(reading, structure):
+            return _fields(
+                line, reading, len(structure.kinds), structure.kinds, self._clock, structure.reading
+            )
+        if reading.stamp is None:
+            if reading.header == 0:
+                return _python(line)
+        elif "l" in reading.signature()[2]:
+            # read alone, a single letter is not taken for a level
+            reading.header = header_length(_kinds(reading.items), False)
+        order = structure.reading if structure is not None else ""
+        kinds = _kinds(reading.items[: reading.header])
+        return _fields(line, reading, reading.header, kinds, self._clock, order)
+
+
+def find(line: str, clock: Clock) -> Fields | None:
+    """The partial event of one line read alone, or None when it shows no structure."""
+    return Finder(clock).parse_all([line])[0]
