@@ -85,9 +85,24 @@ LEVEL_WORDS = frozenset(
         "panic",
     )
 )
+_ABBREVIATIONS = {
+    "trc": "trace",
+    "trce": "trace",
+    "dbg": "debug",
+    "dbug": "debug",
+    "vrb": "verbose",
+    "inf": "info",
+    "wrn": "warn",
+    "eror": "error",
+    "crt": "critical",
+    "ftl": "fatal",
+}
 # Level words that are also ordinary English or log words: read as levels only when
 # written in capitals or in brackets.
 _WEAK_WORDS = frozenset(("log", "config", "fine", "alert", "panic", "notice", "information"))
+# Words that are levels only in brackets (MySQL's "[Note]", "[System]").
+_BRACKET_WORDS = frozenset(("note", "system"))
+_STREAMS = frozenset(("stdout", "stderr"))
 LETTERS = {
     "I": "info",
     "W": "warn",
@@ -102,24 +117,38 @@ LETTERS = {
 # bracket's alternatives cannot overlap, so a token costs time linear in its length.
 _ITEM = re.compile(
     r"[ \t]{0,64}(?:"
-    r"(?P<sep>[-|:](?=\s|$))"
-    r"|\[(?P<br>[^\[\]]{0,200}(?:\[[^\[\]]{0,100}\][^\[\]]{0,100}){0,3})\](?P<brc>:?)(?=\s|$)"
+    r"(?P<sep>(?:-{1,3}|[|:>\u00bb])(?=\s|$))"
+    r"|\[(?P<br>[^\[\]]{0,200}(?:\[[^\[\]]{0,100}\][^\[\]]{0,100}){0,3})\](?P<brc>:?)(?=\s|$|\[)"
     r"|<(?P<ang>[^<>\s]{1,40})>(?P<angc>:?)(?=\s|$)"
     r"|\((?P<par>[^()]{1,60})\)(?P<parc>:?)(?=\s|$)"
     r"|(?P<tok>\S{1,200}))"
 )
-_TAG = re.compile(r"(?P<name>[\w$./@()-]{1,100}?)(?:\[(?P<pid>\d{1,10})\])?:")
+_TAG = re.compile(r"(?P<name>[\w$./@()#-]{1,100}?)(?:\[(?P<pid>\d{1,10})\])?:")
+_PROGRAM = re.compile(r"(?P<name>[\w$./@()-]{1,100}?)\[(?P<pid>\d{1,10})\]")
 _DOTTED = re.compile(r"[A-Za-z_$][\w$]{0,100}(?:\.[\w$]{1,100}){1,20}")
-_SOURCE = re.compile(r"(?P<file>[\w.-]{1,100}):(?P<line>\d{1,7})\]")
+# A Java-style logger name: lower-case package segments and at least two dots.
+_PACKAGE = re.compile(r"[a-z_][\w$]{0,100}(?:\.[\w$]{1,100}){2,20}")
+_SOURCE = re.compile(r"(?P<file>[\w./-]{0,100}[\w-]\.[A-Za-z]{1,10}):(?P<line>\d{1,7})\]?")
+_PID_TID = re.compile(r"#?(?P<pid>\d{1,10})(?:#(?P<tid>\d{1,10}))?:?")
+_BRACKET_PID = re.compile(r"pid (?P<pid>\d{1,10})(?::tid (?P<tid>\d{1,20}))?")
+_CAPITALS = re.compile(r"[A-Z][A-Z0-9_]{1,30}")
 _PYTHON = re.compile(r"(?P<level>[A-Za-z]{3,13}):(?P<logger>[\w.-]{1,100}):")
 _SPACES = re.compile(r"\s{0,4096}")
 
 
 @dataclass(frozen=True, slots=True)
 class Item:
-    """One classified header token: its kind letter, its text, and where it ends."""
+    """One classified header token: its kind letter, its text, and where it ends.
 
-    kind: str  # L level (capitals or bracketed), M level word, l letter, P number, B bracket, T tag, D dotted, S source, - sep, W
+    Kinds: ``L`` a level in capitals or brackets, ``M`` a level word otherwise, ``l`` a
+    level letter, ``P`` a number (``pid`` holds a second one), ``B`` a bracket, ``T``
+    ``name[pid]:`` or ``name:``, ``J`` a package-style logger, ``D`` another dotted
+    name, ``U`` a word in capitals, ``S`` ``file.ext:line``, ``K`` the end of a bracket
+    the timestamp opened, ``O`` a container stream name, ``-`` a separator, ``W`` any
+    other word.
+    """
+
+    kind: str
     text: str
     end: int
     pid: str = ""
@@ -188,18 +217,45 @@ def _kinds(items: Sequence[Item]) -> str:
 
 
 def _level_word(text: str) -> str | None:
-    """``text`` as a level name in lower case, or None (odd casings are not levels)."""
-    if not text.isalpha() or len(text) > 13:
+    """``text`` as a level name in lower case, or None (odd casings are not levels).
+
+    Words are kept as written (``warning`` stays ``warning``, as every dedicated format
+    keeps them); abbreviations (``WRN``, ``dbug``) become the word they stand for.
+    """
+    if not text.isalnum() or len(text) > 13:
         return None
     lower = text.lower()
     if lower not in LEVEL_WORDS:
         return None
     if text.isupper() or text.islower() or (text[0].isupper() and text[1:].islower()):
-        return lower
+        return _ABBREVIATIONS.get(lower, lower)
     return None
 
 
+def _bracket(group: str, inner: str, end: int) -> Item:
+    text = inner.strip()
+    level = _level_word(text)
+    if level is None and ":" in text:
+        level = _level_word(text.rsplit(":", 1)[1])  # Apache's "[core:error]"
+    if level is None and text.lower() in _BRACKET_WORDS:
+        level = text.lower()
+    if level is not None:
+        return Item("L", level, end)
+    if group == "br":
+        if text.isdigit() and len(text) <= 10:
+            return Item("P", text, end)
+        if len(text) == 1 and text in LETTERS:
+            return Item("l", text, end)
+        pid = _BRACKET_PID.fullmatch(text)
+        if pid is not None:
+            return Item("P", pid.group("pid"), end, pid.group("tid") or "")
+        if text.startswith("client "):  # Apache's client address reads as message
+            return Item("W", inner, end)
+    return Item("B", inner, end)
+
+
 def _classify(match: re.Match[str]) -> Item:
+    """The kind of one header token."""
     end = match.end()
     sep = match.group("sep")
     if sep is not None:
@@ -207,17 +263,7 @@ def _classify(match: re.Match[str]) -> Item:
     for group in ("br", "ang", "par"):
         inner = match.group(group)
         if inner is not None:
-            text = inner.strip()
-            level = _level_word(text)
-            if level is not None:
-                return Item("L", level, end)
-            if group == "ang":
-                return Item("W", inner, end)
-            if text.isdigit() and len(text) <= 10:
-                return Item("P", text, end)
-            if len(text) == 1 and text in LETTERS and group == "br":
-                return Item("l", text, end)
-            return Item("B", inner, end)
+            return _bracket(group, inner, end)
     token = match.group("tok")
     core = token[:-1] if token.endswith(":") and len(token) > 1 else token
     level = _level_word(core)
@@ -228,30 +274,62 @@ def _classify(match: re.Match[str]) -> Item:
             return Item("M", level, end)
     if len(core) == 1 and core in LETTERS:
         return Item("l", core, end)
-    if token.endswith("]"):
-        source = _SOURCE.fullmatch(token)
-        if source is not None:
-            return Item("S", token, end)
+    if core in _STREAMS:
+        return Item("O", core, end)
+    if _SOURCE.fullmatch(token) is not None:
+        return Item("S", token, end)
+    numbers = _PID_TID.fullmatch(token)
+    if numbers is not None and (token[0] == "#" or "#" in token or token.isdigit()):
+        return Item("P", numbers.group("pid"), end, numbers.group("tid") or "")
     if token.endswith(":") and len(token) > 1:
         tag = _TAG.fullmatch(token)
         if tag is not None:
             return Item("T", tag.group("name"), end, tag.group("pid") or "")
-    if token.isdigit() and len(token) <= 10:
-        return Item("P", token, end)
+    if token.endswith("]"):
+        program = _PROGRAM.fullmatch(token)
+        if program is not None:
+            return Item("T", program.group("name"), end, program.group("pid"))
+    if _PACKAGE.fullmatch(token) is not None:
+        return Item("J", token, end)
     if _DOTTED.fullmatch(token) is not None:
         return Item("D", token, end)
+    if _CAPITALS.fullmatch(token) is not None:
+        return Item("U", token, end)
     return Item("W", token, end)
 
 
-def _items(line: str, pos: int, limit: int, count: int) -> list[Item]:
+def _items(
+    line: str, pos: int, limit: int, count: int, open_bracket: bool
+) -> tuple[list[Item], int]:
+    """The header tokens from ``pos``, and how many end a bracket opened before them."""
     items: list[Item] = []
+    closed = 0
     while len(items) < count and pos < limit:
         match = _ITEM.match(line, pos, limit)
         if match is None or match.end() == pos:
             break
-        items.append(_classify(match))
+        token = match.group("tok")
+        if open_bracket and token is not None and token.endswith("]"):
+            items.append(_closing(token[:-1], match.end()))
+            open_bracket = False
+            closed = len(items)
+        else:
+            items.append(_classify(match))
         pos = match.end()
-    return items
+    return items, closed
+
+
+def _closing(core: str, end: int) -> Item:
+    """The token that ends a bracket the timestamp opened (``INFO my_app]``)."""
+    level = _level_word(core)
+    if level is not None:
+        return Item("L", level, end)
+    if len(core) == 1 and core in LETTERS:
+        return Item("l", core, end)
+    numbers = _PID_TID.fullmatch(core)
+    if numbers is not None:
+        return Item("P", numbers.group("pid"), end, numbers.group("tid") or "")
+    return Item("K", core, end)
 
 
 def _after_level(kinds: str, i: int) -> int:
@@ -261,17 +339,18 @@ def _after_level(kinds: str, i: int) -> int:
     if j < n and kinds[j] == "-":
         j += 1
     taken = 0
-    while j < n and kinds[j] in "BP" and taken < 2:
-        j += 1
-        taken += 1
-    if j < n and kinds[j] == "-" and taken:
+    while j < n and kinds[j] in "BPK-" and taken < 3:
+        taken += kinds[j] != "-"
         j += 1
     if j < n:
         kind = kinds[j]
-        if kind in "TS":
+        pair = kinds[j : j + 2]
+        if kind in "TSK":
             j += 1
-        elif j + 1 < n and ((kind in "DW" and kinds[j + 1] == "-") or kinds[j : j + 2] == "DB"):
+        elif len(pair) == 2 and ((pair[1] == "-" and kind in "DJWU") or pair in ("DB", "JB", "UB")):
             j += 2
+        elif kind == "J":
+            j += 1
     if j < n and kinds[j] == "-":
         j += 1
     return j
@@ -284,15 +363,17 @@ def header_length(kinds: str, letters: bool) -> int:
     limit = min(len(kinds), 6)
     for i in range(limit):
         kind = kinds[i]
-        if kind in levels or kind == "M" and words == 0:
+        if kind in levels or (kind == "M" and words == 0):
             return _after_level(kinds, i)
         if kind == "T":
             j = i + 1
             if j < len(kinds) and kinds[j] in levels + "M":
                 j += 1
             return j
-        if kind == "S":
-            return i + 1
+        if kind in "SK":
+            return i + 1 + (kinds[i + 1 : i + 2] == "-")
+        if kind == "O" and kinds[i + 1 : i + 2] == "l":
+            return i + 2  # a container runtime's "stdout F": stream and line flag
         if kind in "PB-":
             continue
         words += 1
@@ -319,8 +400,10 @@ def _tokens_before(line: str, limit: int) -> list[tuple[int, bool, re.Match[str]
     return found
 
 
-def _stamp_at(line: str, start: int, leading: bool, limit: int) -> tuple[Stamp, int] | None:
-    """A timestamp at ``start`` (or inside a bracket there) and where its token ends."""
+def _stamp_at(line: str, start: int, leading: bool, limit: int) -> tuple[Stamp, int, bool] | None:
+    """A timestamp at ``start`` (or inside a bracket there), where its token ends, and
+    whether it opened a bracket that the header tokens after it close (``[time INFO x]``).
+    """
     opener = line[start : start + 1]
     if opener in ("[", "(", "<"):
         closer = {"[": "]", "(": ")", "<": ">"}[opener]
@@ -334,40 +417,42 @@ def _stamp_at(line: str, start: int, leading: bool, limit: int) -> tuple[Stamp, 
         while end < limit and line[end] == " ":
             end += 1
         if line[end : end + 1] != closer:
-            return None
+            return (stamp, stamp.end, True) if opener == "[" else None
         end += 1
         if line[end : end + 1] == ":":
             end += 1
-        return stamp, end
+        return stamp, end, False
     stamp = find_stamp(line, start, leading)
     if stamp is None:
         return None
     end = stamp.end
     if line[end : end + 1] in (":", ","):
         end += 1
-    if end < len(line) and not line[end].isspace():
+    if end < len(line) and not line[end].isspace() and line[end] != "[":
         return None
-    return stamp, end
+    return stamp, end, False
 
 
-def read(line: str, letters: bool, want: Structure | None = None) -> Reading:
-    """One line's reading; with ``want``, the timestamp is looked for where it says."""
+def read(line: str, letters: bool) -> Reading:
+    """One line's reading (single letters taken for levels when ``letters``)."""
     limit = min(len(line), HEADER_LIMIT)
     tokens = _tokens_before(line, limit)
-    order = range(len(tokens))
-    if want is not None and want.stamp_index < len(tokens):
-        order = range(want.stamp_index, want.stamp_index + 1)
-    for index in order:
+    for index in range(len(tokens)):
         start, leading, _ = tokens[index]
         found = _stamp_at(line, start, leading, limit)
         if found is None:
             continue
-        stamp, end = found
+        stamp, end, open_bracket = found
         prefix = [_classify(tokens[k][2]) for k in range(index)]
-        items = _items(line, end, limit, _ITEMS)
-        header = header_length(_kinds(items), letters)
-        return Reading(index, stamp, prefix, items, header, start)
-    items = _items(line, 0, limit, _ITEMS)
+        items, closed = _items(line, end, limit, _ITEMS, open_bracket)
+        kinds = _kinds(items)
+        if any(item.kind in "LM" for item in prefix):
+            # the level came before the time (Cassandra's "INFO [main] 2025-...")
+            header = _after_level("L" + kinds, 0) - 1
+        else:
+            header = header_length(kinds, letters)
+        return Reading(index, stamp, prefix, items, max(header, closed), start)
+    items, _ = _items(line, 0, limit, _ITEMS, False)
     header = 0
     if items and items[0].kind == "L":
         header = _after_level(_kinds(items), 0)
@@ -390,9 +475,9 @@ def _fits(reading: Reading, structure: Structure) -> bool:
         have = item.kind
         if have == want:
             continue
-        if want == "W" and have in "WDPl":
+        if want == "W" and have in "WDJUPl":
             continue
-        if want == "D" and have == "W":
+        if want in "DJU" and have in "DJUW":
             continue
         return False
     return True
@@ -442,12 +527,26 @@ def learn(readings: Sequence[Reading], clock: Clock) -> Structure | None:
 
 
 def _level_of(items: Sequence[Item], kinds: str) -> str | None:
-    for item, kind in zip(items, kinds, strict=False):
+    for position, (item, kind) in enumerate(zip(items, kinds, strict=False)):
         if kind in "LM":
             return item.text
-        if kind == "l":
+        if kind == "l" and not (position and kinds[position - 1] == "O"):
             return LETTERS.get(item.text)
     return None
+
+
+def _number(process: Fields, item: Item, numbers: int) -> int:
+    """Take a number of the header: the process id first, then the thread id."""
+    for text in (item.text, item.pid):
+        number = small_int(text) if text else None
+        if number is None:
+            continue
+        if numbers == 0 and "pid" not in process:
+            process["pid"] = number
+        else:
+            process.setdefault("thread", {}).setdefault("id", number)
+        numbers += 1
+    return numbers
 
 
 def _fields(
@@ -470,24 +569,27 @@ def _fields(
         log["level"] = level
     seen_level = False
     numbers = 0
+    for item in reading.prefix:
+        if item.kind == "B":
+            process.setdefault("thread", {}).setdefault("name", item.text.strip())
+        elif item.kind == "W" and ".log" in item.text:
+            log.setdefault("file", {"path": item.text})
     for position, (item, kind) in enumerate(zip(items, kinds, strict=False)):
+        before = kinds[position - 1] if position else ""
+        after = kinds[position + 1 : position + 2]
         if kind in "LMl":
             seen_level = True
         elif kind == "P":
-            number = small_int(item.text)
-            if number is not None:
-                if numbers == 0:
-                    process["pid"] = number
-                else:
-                    process.setdefault("thread", {})["id"] = number
-                numbers += 1
+            numbers = _number(process, item, numbers)
         elif kind == "B":
-            if position > 0 and kinds[position - 1] == "D":
+            if before in ("D", "J"):
                 _context(fields, item.text)
-            elif "thread" not in process:
-                process["thread"] = {"name": item.text}
+            elif _DOTTED.fullmatch(item.text.strip()) and "logger" not in log:
+                log["logger"] = item.text.strip()  # Elasticsearch's "[o.e.n.Node   ]"
+            elif "name" not in process.get("thread", {}):
+                process.setdefault("thread", {})["name"] = item.text.strip()
         elif kind == "T":
-            if seen_level or kinds[:position].count("P") or "logger" in log:
+            if seen_level or "P" in kinds[:position] or "logger" in log:
                 log["logger"] = item.text
             else:
                 process["name"] = item.text
@@ -497,10 +599,8 @@ def _fields(
                 number = small_int(item.pid)
                 if number is not None:
                     process["pid"] = number
-        elif kind == "D" or (
-            kind == "W" and position + 1 < len(kinds) and kinds[position + 1] == "-"
-        ):
-            log.setdefault("logger", item.text)
+        elif kind in "DJUK" or (kind == "W" and after == "-"):
+            log.setdefault("logger", item.text.strip())
         elif kind == "S":
             source = _SOURCE.fullmatch(item.text)
             if source is not None:
@@ -509,14 +609,11 @@ def _fields(
                 if number is not None:
                     origin["file"]["line"] = number
                 log["origin"] = origin
-    for item in reading.prefix:
-        if item.kind == "W" and ".log" in item.text and "file" not in log:
-            log["file"] = {"path": item.text}
     if log:
         fields["log"] = log
     if process:
         fields["process"] = process
-    end = items[-1].end if items else (stamp_end(line, reading) if stamp is not None else 0)
+    end = items[-1].end if items else stamp_end(line, reading)
     fields["message"] = line[end:].strip()
     return fields
 
@@ -529,13 +626,12 @@ def _prefix_level(prefix: Sequence[Item]) -> str | None:
 
 
 def stamp_end(line: str, reading: Reading) -> int:
-    """Where the timestamp's token ends."""
-    stamp = reading.stamp
-    if stamp is None:
+    """Where the timestamp's token ends (0 for a line without one)."""
+    if reading.stamp is None:
         return 0
     limit = min(len(line), HEADER_LIMIT)
     found = _stamp_at(line, reading.stamp_start, reading.stamp_index == 0, limit)
-    return found[1] if found is not None else stamp.end
+    return found[1] if found is not None else reading.stamp.end
 
 
 def _context(fields: Fields, context: str) -> None:
