@@ -32,7 +32,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from logagg.parser.fields import Fields, small_int
-from logagg.parser.stamps import Stamp, find_stamp, ordered, resolve, valid_reading
+from logagg.parser.stamps import (
+    MONTH_NUMBERS,
+    WEEKDAYS,
+    Stamp,
+    find_stamp,
+    ordered,
+    resolve,
+    valid_reading,
+)
 from logagg.parser.timestamps import Clock
 
 DATASET = "app.found"
@@ -131,6 +139,7 @@ _PACKAGE = re.compile(r"[a-z_][\w$]{0,100}(?:\.[\w$]{1,100}){2,20}")
 _SOURCE = re.compile(r"(?P<file>[\w./-]{0,100}[\w-]\.[A-Za-z]{1,10}):(?P<line>\d{1,7})\]?")
 _PID_TID = re.compile(r"#?(?P<pid>\d{1,10})(?:#(?P<tid>\d{1,10}))?:?")
 _BRACKET_PID = re.compile(r"pid (?P<pid>\d{1,10})(?::tid (?P<tid>\d{1,20}))?")
+_PLAIN_WORD = re.compile(r"[A-Za-z]{2,30}[,.;:]?")
 _CAPITALS = re.compile(r"[A-Z][A-Z0-9_]{1,30}")
 _PYTHON = re.compile(r"(?P<level>[A-Za-z]{3,13}):(?P<logger>[\w.-]{1,100}):")
 _SPACES = re.compile(r"\s{0,4096}")
@@ -387,7 +396,10 @@ def header_length(kinds: str, letters: bool) -> int:
 
 
 def _tokens_before(line: str, limit: int) -> list[tuple[int, bool, re.Match[str]]]:
-    """The first header tokens: start, whether an epoch or time alone may start there."""
+    """The first header tokens: start, whether an epoch or time alone may start there.
+
+    A plain word (``just``, ``with,``) ends them: a timestamp after one is in a message.
+    """
     found: list[tuple[int, bool, re.Match[str]]] = []
     pos = 0
     while len(found) < _STAMP_TOKENS and pos < limit:
@@ -396,8 +408,21 @@ def _tokens_before(line: str, limit: int) -> list[tuple[int, bool, re.Match[str]
             break
         start = match.start() + (len(match.group(0)) - len(match.group(0).lstrip(" \t")))
         found.append((start, not found, match))
+        word = match.group("tok")
+        if (
+            word is not None
+            and _PLAIN_WORD.fullmatch(word)
+            and _level_word(word.rstrip(",.;:")) is None
+            and not _starts_stamp(word)
+        ):
+            break
         pos = match.end()
     return found
+
+
+def _starts_stamp(word: str) -> bool:
+    lower = word.rstrip(",.").lower()
+    return lower in WEEKDAYS or lower in MONTH_NUMBERS
 
 
 def _stamp_at(line: str, start: int, leading: bool, limit: int) -> tuple[Stamp, int, bool] | None:
@@ -699,7 +724,7 @@ class Finder:
             # read alone, a single letter is not taken for a level
             reading.header = header_length(_kinds(reading.items), False)
         order = structure.reading if structure is not None else ""
-        kinds = _kinds(reading.items[: reading.header])
+        kinds = _kinds(reading.items[: reading.header]).replace("l", "W")
         return _fields(line, reading, reading.header, kinds, self._clock, order)
 
 
