@@ -47,6 +47,7 @@ DATASET = "app.found"
 HEADER_LIMIT = 512
 MIN_LETTER_SUPPORT = 3
 MEMORY_LIMIT = 1024
+SAMPLE = 256  # lines of a batch the structure is learned from
 _STAMP_TOKENS = 6  # the timestamp is looked for in the header's first tokens only
 _ITEMS = 8  # header tokens classified after the timestamp
 
@@ -263,9 +264,25 @@ def _bracket(group: str, inner: str, end: int) -> Item:
     return Item("B", inner, end)
 
 
+_KINDS: dict[str, Item] = {}
+_KINDS_LIMIT = 50_000
+
+
 def _classify(match: re.Match[str]) -> Item:
-    """The kind of one header token."""
+    """The kind of one header token (cached by its text: a logger repeats its tokens)."""
+    text = match.group(0).lstrip(" \t")
+    known = _KINDS.get(text)
     end = match.end()
+    if known is None:
+        known = _classify_new(match)
+        if len(_KINDS) >= _KINDS_LIMIT:
+            _KINDS.clear()
+        _KINDS[text] = known
+    return Item(known.kind, known.text, end, known.pid)
+
+
+def _classify_new(match: re.Match[str]) -> Item:
+    end = 0
     sep = match.group("sep")
     if sep is not None:
         return Item("-", sep, end)
@@ -458,30 +475,47 @@ def _stamp_at(line: str, start: int, leading: bool, limit: int) -> tuple[Stamp, 
     return stamp, end, False
 
 
-def read(line: str, letters: bool) -> Reading:
-    """One line's reading (single letters taken for levels when ``letters``)."""
+def read(line: str, count: int = _ITEMS) -> Reading:
+    """One line's reading, single letters taken for levels (the batch then judges them).
+
+    ``count`` header tokens after the timestamp are classified.
+    """
     limit = min(len(line), HEADER_LIMIT)
+    found = _stamp_at(line, 0, True, limit) if line[:1].isalnum() else None
+    if found is not None:  # the common case: the line starts with its timestamp
+        return _reading(line, limit, 0, 0, found, [], count)
     tokens = _tokens_before(line, limit)
     for index in range(len(tokens)):
         start, leading, _ = tokens[index]
         found = _stamp_at(line, start, leading, limit)
-        if found is None:
-            continue
-        stamp, end, open_bracket = found
-        prefix = [_classify(tokens[k][2]) for k in range(index)]
-        items, closed = _items(line, end, limit, _ITEMS, open_bracket)
-        kinds = _kinds(items)
-        if any(item.kind in "LM" for item in prefix):
-            # the level came before the time (Cassandra's "INFO [main] 2025-...")
-            header = _after_level("L" + kinds, 0) - 1
-        else:
-            header = header_length(kinds, letters)
-        return Reading(index, stamp, prefix, items, max(header, closed), start)
+        if found is not None:
+            prefix = [_classify(tokens[k][2]) for k in range(index)]
+            return _reading(line, limit, index, start, found, prefix, count)
     items, _ = _items(line, 0, limit, _ITEMS, False)
     header = 0
     if items and items[0].kind == "L":
         header = _after_level(_kinds(items), 0)
     return Reading(-1, None, [], items, header, 0)
+
+
+def _reading(
+    line: str,
+    limit: int,
+    index: int,
+    start: int,
+    found: tuple[Stamp, int, bool],
+    prefix: list[Item],
+    count: int,
+) -> Reading:
+    stamp, end, open_bracket = found
+    items, closed = _items(line, end, limit, count, open_bracket)
+    kinds = _kinds(items)
+    if any(item.kind in "LM" for item in prefix):
+        # the level came before the time (Cassandra's "INFO [main] 2025-...")
+        header = _after_level("L" + kinds, 0) - 1
+    else:
+        header = header_length(kinds, True)
+    return Reading(index, stamp, prefix, items, max(header, closed), start)
 
 
 def _fits(reading: Reading, structure: Structure) -> bool:
@@ -694,8 +728,14 @@ class Finder:
         self.structure: Structure | None = None
 
     def parse_all(self, lines: Sequence[str]) -> list[Fields | None]:
-        """The partial events of ``lines`` (None for a line with no structure found)."""
-        readings = [read(line, True) for line in lines]
+        """The partial events of ``lines`` (None for a line with no structure found).
+
+        The structure is learned from up to :data:`SAMPLE` lines spread over the batch;
+        the other lines are first read only as far as the structure's header goes.
+        """
+        step = max(1, -(-len(lines) // SAMPLE))
+        sample = {position: read(lines[position]) for position in range(0, len(lines), step)}
+        readings = list(sample.values())
         remembered = self._memory.get(self._service) if self._memory is not None else None
         structure: Structure | None = None
         stamped = [r for r in readings if r.stamp is not None]
@@ -710,7 +750,16 @@ class Finder:
         if structure is not None and self._memory is not None and stamped:
             self._memory.put(self._service, structure)
         self.structure = structure
-        return [self._one(line, r, structure) for line, r in zip(lines, readings, strict=True)]
+        results: list[Fields | None] = []
+        count = max(1, len(structure.kinds)) if structure is not None else _ITEMS
+        for position, line in enumerate(lines):
+            reading = sample.get(position)
+            if reading is None:
+                reading = read(line, count)
+                if structure is None or not _fits(reading, structure):
+                    reading = read(line) if count != _ITEMS else reading
+            results.append(self._one(line, reading, structure))
+        return results
 
     def _one(self, line: str, reading: Reading, structure: Structure | None) -> Fields | None:
         if structure is not None and reading.stamp is not None and _fits(reading, structure):
