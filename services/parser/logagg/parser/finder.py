@@ -111,7 +111,10 @@ _ABBREVIATIONS = {
 _WEAK_WORDS = frozenset(("log", "config", "fine", "alert", "panic", "notice", "information"))
 # Words that are levels only in brackets (MySQL's "[Note]", "[System]").
 _BRACKET_WORDS = frozenset(("note", "system"))
+_BRACKET_WEAK = frozenset(("config", "log", "fine"))
 _STREAMS = frozenset(("stdout", "stderr"))
+# Redis's level marks, levels only where a batch shows them as it would letters.
+SYMBOLS = {".": "debug", "-": "verbose", "*": "notice", "#": "warning"}
 LETTERS = {
     "I": "info",
     "W": "warn",
@@ -132,7 +135,7 @@ _ITEM = re.compile(
     r"|\((?P<par>[^()]{1,60})\)(?P<parc>:?)(?=\s|$)"
     r"|(?P<tok>\S{1,200}))"
 )
-_TAG = re.compile(r"(?P<name>[\w$./@()#-]{1,100}?)(?:\[(?P<pid>\d{1,10})\])?:")
+_TAG = re.compile(r"(?P<name>(?:[\w$./@()#-]|::){1,100}?)(?:\[(?P<pid>\d{1,10})\])?:")
 _PROGRAM = re.compile(r"(?P<name>[\w$./@()-]{1,100}?)\[(?P<pid>\d{1,10})\]")
 _DOTTED = re.compile(r"[A-Za-z_$][\w$]{0,100}(?:\.[\w$]{1,100}){1,20}")
 # A Java-style logger name: lower-case package segments and at least two dots.
@@ -140,6 +143,10 @@ _PACKAGE = re.compile(r"[a-z_][\w$]{0,100}(?:\.[\w$]{1,100}){2,20}")
 _SOURCE = re.compile(r"(?P<file>[\w./-]{0,100}[\w-]\.[A-Za-z]{1,10}):(?P<line>\d{1,7})\]?")
 _PID_TID = re.compile(r"#?(?P<pid>\d{1,10})(?:#(?P<tid>\d{1,10}))?:?")
 _BRACKET_PID = re.compile(r"pid (?P<pid>\d{1,10})(?::tid (?P<tid>\d{1,20}))?")
+_UPTIME = re.compile(r"\s{0,12}\d{1,10}\.\d{1,9}")  # the kernel's seconds since boot
+_CONNECTION = re.compile(r"\*\d{1,20}")  # nginx's connection number
+_ROLE_PID = re.compile(r"(?P<pid>\d{1,10}):[A-Za-z]")  # Redis's "1234:M"
+_TRAILING_LOGGER = re.compile(r" \(([a-z_][\w$]{0,60}(?:\.[\w$]{1,60}){2,12})\)$")
 _PLAIN_WORD = re.compile(r"[A-Za-z]{2,30}[,.;:]?")
 _CAPITALS = re.compile(r"[A-Z][A-Z0-9_]{1,30}")
 _PYTHON = re.compile(r"(?P<level>[A-Za-z]{3,13}):(?P<logger>[\w.-]{1,100}):")
@@ -242,18 +249,20 @@ def _level_word(text: str) -> str | None:
     return None
 
 
-def _bracket(group: str, inner: str, end: int) -> Item:
+def _bracket(group: str, inner: str, end: int, colon: bool) -> Item:
     text = inner.strip()
     level = _level_word(text)
+    if level in _BRACKET_WEAK and not text.isupper():
+        level = None  # Envoy's "[config]" names a logger
     if level is None and ":" in text:
         level = _level_word(text.rsplit(":", 1)[1])  # Apache's "[core:error]"
     if level is None and text.lower() in _BRACKET_WORDS:
         level = text.lower()
     if level is not None:
         return Item("L", level, end)
+    if text.isdigit() and len(text) <= 10 and group != "ang":
+        return Item("P", text, end)
     if group == "br":
-        if text.isdigit() and len(text) <= 10:
-            return Item("P", text, end)
         if len(text) == 1 and text in LETTERS:
             return Item("l", text, end)
         pid = _BRACKET_PID.fullmatch(text)
@@ -261,6 +270,10 @@ def _bracket(group: str, inner: str, end: int) -> Item:
             return Item("P", pid.group("pid"), end, pid.group("tid") or "")
         if text.startswith("client "):  # Apache's client address reads as message
             return Item("W", inner, end)
+        if _SOURCE.fullmatch(text) is not None:
+            return Item("S", text, end)
+    if group != "ang" and ("=" in text or colon) and " " in text:
+        return Item("C", inner, end)  # "[KafkaServer id=0]": a context, not a thread
     return Item("B", inner, end)
 
 
@@ -289,17 +302,26 @@ def _classify_new(match: re.Match[str]) -> Item:
     for group in ("br", "ang", "par"):
         inner = match.group(group)
         if inner is not None:
-            return _bracket(group, inner, end)
+            return _bracket(group, inner, end, bool(match.group(group + "c")))
     token = match.group("tok")
     core = token[:-1] if token.endswith(":") and len(token) > 1 else token
     level = _level_word(core)
     if level is not None:
-        if core.isupper():
+        if core.isupper() or core != token:
             return Item("L", level, end)
         if level not in _WEAK_WORDS:
             return Item("M", level, end)
     if len(core) == 1 and core in LETTERS:
         return Item("l", core, end)
+    if token in SYMBOLS:  # "-" never gets here: it is a separator
+        return Item("y", token, end)
+    if _CONNECTION.fullmatch(token) is not None:
+        return Item("N", token, end)
+    role = _ROLE_PID.fullmatch(token)
+    if role is not None:
+        return Item("P", role.group("pid"), end)
+    if token.endswith("|") and len(token) > 1:
+        return Item("T", token[:-1], end)
     if core in _STREAMS:
         return Item("O", core, end)
     if _SOURCE.fullmatch(token) is not None:
@@ -340,7 +362,10 @@ def _items(
             open_bracket = False
             closed = len(items)
         else:
-            items.append(_classify(match))
+            item = _classify(match)
+            if item.text == ":" and item.kind == "-" and items and items[-1].kind in "WDJU":
+                item = Item("T", items.pop().text, item.end)  # logcat's padded "Tag   :"
+            items.append(item)
         pos = match.end()
     return items, closed
 
@@ -365,7 +390,7 @@ def _after_level(kinds: str, i: int) -> int:
     if j < n and kinds[j] == "-":
         j += 1
     taken = 0
-    while j < n and kinds[j] in "BPK-" and taken < 3:
+    while j < n and kinds[j] in "BPKN-" and taken < 3:
         taken += kinds[j] != "-"
         j += 1
     if j < n:
@@ -373,7 +398,9 @@ def _after_level(kinds: str, i: int) -> int:
         pair = kinds[j : j + 2]
         if kind in "TSK":
             j += 1
-        elif len(pair) == 2 and ((pair[1] == "-" and kind in "DJWU") or pair in ("DB", "JB", "UB")):
+        elif len(pair) == 2 and (
+            (pair[1] == "-" and kind in "DJWU") or (pair[1] in "BC" and kind in "DJU")
+        ):
             j += 2
         elif kind == "J":
             j += 1
@@ -382,9 +409,13 @@ def _after_level(kinds: str, i: int) -> int:
     return j
 
 
-def header_length(kinds: str, letters: bool) -> int:
-    """How many of the classified tokens ``kinds`` after a timestamp form the header."""
-    levels = "Ll" if letters else "L"
+def header_length(kinds: str, letters: bool, bracketed: bool = False) -> int:
+    """How many of the classified tokens ``kinds`` after a timestamp form the header.
+
+    ``bracketed``: the timestamp stood in brackets, so the line is no syslog line and a
+    word before a ``name:`` tag is message, not a host name.
+    """
+    levels = "Lly" if letters else "L"
     words = 0
     limit = min(len(kinds), 6)
     for i in range(limit):
@@ -392,6 +423,8 @@ def header_length(kinds: str, letters: bool) -> int:
         if kind in levels or (kind == "M" and words == 0):
             return _after_level(kinds, i)
         if kind == "T":
+            if bracketed and words:
+                break
             j = i + 1
             if j < len(kinds) and kinds[j] in levels + "M":
                 j += 1
@@ -495,6 +528,8 @@ def read(line: str, count: int = _ITEMS) -> Reading:
     header = 0
     if items and items[0].kind == "L":
         header = _after_level(_kinds(items), 0)
+    elif items and items[0].kind == "B" and _UPTIME.fullmatch(items[0].text):
+        header = 1  # dmesg: seconds since boot are no wall-clock time
     return Reading(-1, None, [], items, header, 0)
 
 
@@ -514,7 +549,7 @@ def _reading(
         # the level came before the time (Cassandra's "INFO [main] 2025-...")
         header = _after_level("L" + kinds, 0) - 1
     else:
-        header = header_length(kinds, True)
+        header = header_length(kinds, True, line[start : start + 1] in "[(<")
     return Reading(index, stamp, prefix, items, max(header, closed), start)
 
 
@@ -537,6 +572,8 @@ def _fits(reading: Reading, structure: Structure) -> bool:
         if want == "W" and have in "WDJUPl":
             continue
         if want in "DJU" and have in "DJUW":
+            continue
+        if want == "y" and item.text == "-":  # Redis's verbose mark reads as a separator
             continue
         return False
     return True
@@ -577,7 +614,7 @@ def learn(readings: Sequence[Reading], clock: Clock) -> Structure | None:
         if reading.stamp is not None:
             votes[reading.signature()] += 1
     for (index, shape, kinds), count in votes.most_common():
-        letters = "l" in kinds
+        letters = "l" in kinds or "y" in kinds
         if letters and count < MIN_LETTER_SUPPORT:
             continue
         same = [r for r in readings if r.stamp is not None and r.signature()[:2] == (index, shape)]
@@ -591,6 +628,8 @@ def _level_of(items: Sequence[Item], kinds: str) -> str | None:
             return item.text
         if kind == "l" and not (position and kinds[position - 1] == "O"):
             return LETTERS.get(item.text)
+        if kind == "y":
+            return SYMBOLS.get(item.text)
     return None
 
 
@@ -629,23 +668,27 @@ def _fields(
     seen_level = False
     numbers = 0
     for item in reading.prefix:
-        if item.kind == "B":
+        if item.kind == "P" and len(item.text) <= 7:  # Redis's "1234:M"; not an epoch
+            numbers = _number(process, item, numbers)
+        elif item.kind == "B":
             process.setdefault("thread", {}).setdefault("name", item.text.strip())
         elif item.kind == "W" and ".log" in item.text:
             log.setdefault("file", {"path": item.text})
     for position, (item, kind) in enumerate(zip(items, kinds, strict=False)):
         before = kinds[position - 1] if position else ""
         after = kinds[position + 1 : position + 2]
-        if kind in "LMl":
+        if kind in "LMly":
             seen_level = True
         elif kind == "P":
             numbers = _number(process, item, numbers)
-        elif kind == "B":
-            if before in ("D", "J"):
+        elif kind in "BC":
+            if before in ("D", "J") or (before == "U" and kind == "C"):
                 _context(fields, item.text)
+            elif kind == "C":
+                pass
             elif _DOTTED.fullmatch(item.text.strip()) and "logger" not in log:
                 log["logger"] = item.text.strip()  # Elasticsearch's "[o.e.n.Node   ]"
-            elif "name" not in process.get("thread", {}):
+            else:  # the last bracket is the thread (Spring Boot's "[app] [main]")
                 process.setdefault("thread", {})["name"] = item.text.strip()
         elif kind == "T":
             if seen_level or "P" in kinds[:position] or "logger" in log:
@@ -654,7 +697,7 @@ def _fields(
                 process["name"] = item.text
                 if position == 1 and kinds[0] == "W":
                     fields["host"] = {"hostname": items[0].text}
-            if item.pid:
+            if item.pid and not seen_level:  # after a level, "Logger[14]" is an event id
                 number = small_int(item.pid)
                 if number is not None:
                     process["pid"] = number
@@ -673,7 +716,14 @@ def _fields(
     if process:
         fields["process"] = process
     end = items[-1].end if items else stamp_end(line, reading)
-    fields["message"] = line[end:].strip()
+    message = line[end:].strip()
+    if "logger" not in log and message.endswith(")"):
+        trailing = _TRAILING_LOGGER.search(message, max(0, len(message) - 220))
+        if trailing is not None:  # log4j's "%m (%c)" (Kafka)
+            log["logger"] = trailing.group(1)
+            message = message[: trailing.start()]
+            fields["log"] = log
+    fields["message"] = message
     return fields
 
 
@@ -766,15 +816,29 @@ class Finder:
             return _fields(
                 line, reading, len(structure.kinds), structure.kinds, self._clock, structure.reading
             )
+        kinds = _kinds(reading.items[: reading.header])
         if reading.stamp is None:
             if reading.header == 0:
                 return _python(line)
-        elif "l" in reading.signature()[2]:
+        elif ("l" in kinds or "y" in kinds) and not _letter_where_learned(reading, structure):
             # read alone, a single letter is not taken for a level
-            reading.header = header_length(_kinds(reading.items), False)
+            reading.header = header_length(_kinds(reading.items), False, False)
+            kinds = _kinds(reading.items[: reading.header]).replace("l", "W").replace("y", "W")
         order = structure.reading if structure is not None else ""
-        kinds = _kinds(reading.items[: reading.header]).replace("l", "W")
         return _fields(line, reading, reading.header, kinds, self._clock, order)
+
+
+def _letter_where_learned(reading: Reading, structure: Structure | None) -> bool:
+    """Whether the line has a level letter where the batch's structure has one."""
+    if structure is None or not structure.letters:
+        return False
+    if reading.stamp_index != structure.stamp_index:
+        return False
+    marks = [p for p in (structure.kinds.find("l"), structure.kinds.find("y")) if p >= 0]
+    position = min(marks)
+    if position >= len(reading.items):
+        return False
+    return reading.items[position].kind == structure.kinds[position]
 
 
 def find(line: str, clock: Clock) -> Fields | None:

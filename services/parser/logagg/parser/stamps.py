@@ -180,7 +180,7 @@ _TIME_ONLY = re.compile(
 # Readings of a numeric date's three parts a, b, c (in preference order when several
 # are possible and the batch does not decide).
 YMD, DMY, MDY = "ymd", "dmy", "mdy"
-KLOG_LEVELS = {"I": "info", "W": "warn", "E": "error", "F": "fatal"}
+KLOG_LEVELS = {"I": "info", "W": "warning", "E": "error", "F": "fatal"}  # glog's names
 _EPOCH_FIRST = 946_684_800  # 2000-01-01
 _EPOCH_LAST = 4_102_444_800  # 2100-01-01
 
