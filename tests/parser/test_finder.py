@@ -448,3 +448,58 @@ def test_a_finder_failure_costs_no_line(monkeypatch: pytest.MonkeyPatch) -> None
 def test_receive_time_is_utc() -> None:
     assert clock().received_iso == RECEIVED
     assert datetime.fromisoformat(RECEIVED.replace("Z", "+00:00")).tzinfo == UTC
+
+
+def test_marks_and_columns_where_the_batch_shows_them() -> None:
+    redis = [
+        "1234:M 07 Mar 2025 09:01:02.123 * Ready to accept connections",
+        "1234:M 07 Mar 2025 09:01:03.123 # WARNING overcommit",
+        "1234:M 07 Mar 2025 09:01:04.123 - Accepted 127.0.0.1:50000",
+        "1234:M 07 Mar 2025 09:01:05.123 . Client closed",
+    ]
+    results = batch(redis)
+    assert [fields["log"]["level"] for fields in results] == [
+        "notice", "warning", "verbose", "debug",
+    ]  # fmt: skip
+    assert results[1]["message"] == "WARNING overcommit"
+    assert all(fields["process"] == {"pid": 1234} for fields in results)
+    mongo = [
+        f"2025-03-07T09:01:0{n}.123+0000 I  NETWORK  [conn{n}] end connection" for n in range(3)
+    ]
+    for fields in batch(mongo):
+        assert fields["log"] == {"level": "info", "logger": "NETWORK"}
+        assert fields["message"] == "end connection"
+
+
+def test_log4j_trailing_logger_and_kernel_uptime() -> None:
+    fields = found("[2025-03-07 09:01:02,123] INFO [KafkaServer id=0] started (kafka.server.Kafka)")
+    assert fields["log"] == {"level": "info", "logger": "kafka.server.Kafka"}
+    assert fields["message"] == "[KafkaServer id=0] started"
+    fields = found("[   12.345678] e1000e 0000:00:19.0 eth0: NIC Link is Up")
+    assert "@timestamp" not in fields
+    assert "process" not in fields
+    assert fields["message"] == "e1000e 0000:00:19.0 eth0: NIC Link is Up"
+
+
+def test_a_word_after_an_application_time_is_no_syslog_host() -> None:
+    identity = BatchIdentity.of("b", "svc", "", RECEIVED)
+    event = parse_line("2025-03-07T09:01:02.123Z [INFO]  agent: Consul agent running!", identity)
+    assert event["event"]["dataset"] == DATASET
+    assert event["log"] == {"level": "info", "logger": "agent"}
+    assert "hostname" not in event.get("host", {})
+    event = parse_line("2025-03-07T09:01:02.123Z web01 sshd[7]: Accepted key", identity)
+    assert event["event"]["dataset"] == "syslog.rfc3164"
+    assert event["host"]["hostname"] == "web01"
+
+
+def test_spring_boot_lines_by_the_application_format() -> None:
+    identity = BatchIdentity.of("b", "svc", "", RECEIVED)
+    line = (
+        "2025-03-07T09:01:02.123Z  INFO 1234 --- [myapp] [           main] "
+        "o.a.c.c.C.[Tomcat].[localhost].[/]       : Initializing Spring"
+    )
+    event = parse_line(line, identity)
+    assert event["event"]["dataset"] == "app.log"
+    assert event["log"] == {"level": "info", "logger": "o.a.c.c.C.[Tomcat].[localhost].[/]"}
+    assert event["process"] == {"pid": 1234, "thread": {"name": "main"}}
+    assert event["message"] == "Initializing Spring"

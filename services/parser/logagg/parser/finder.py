@@ -160,9 +160,9 @@ class Item:
     Kinds: ``L`` a level in capitals or brackets, ``M`` a level word otherwise, ``l`` a
     level letter, ``P`` a number (``pid`` holds a second one), ``B`` a bracket, ``T``
     ``name[pid]:`` or ``name:``, ``J`` a package-style logger, ``D`` another dotted
-    name, ``U`` a word in capitals, ``S`` ``file.ext:line``, ``K`` the end of a bracket
-    the timestamp opened, ``O`` a container stream name, ``-`` a separator, ``W`` any
-    other word.
+    name, ``U`` a word in capitals, ``Q`` a word padded to a column's width, ``S``
+    ``file.ext:line``, ``K`` the end of a bracket the timestamp opened, ``O`` a container
+    stream name, ``-`` a separator, ``W`` any other word.
     """
 
     kind: str
@@ -363,8 +363,10 @@ def _items(
             closed = len(items)
         else:
             item = _classify(match)
-            if item.text == ":" and item.kind == "-" and items and items[-1].kind in "WDJU":
+            if item.text == ":" and item.kind == "-" and items and items[-1].kind in "WDJUQ":
                 item = Item("T", items.pop().text, item.end)  # logcat's padded "Tag   :"
+            elif item.kind in "WDU" and line[item.end : item.end + 2] == "  ":
+                item = Item("Q", item.text, item.end)  # a word padded to a column's width
             items.append(item)
         pos = match.end()
     return items, closed
@@ -398,6 +400,8 @@ def _after_level(kinds: str, i: int) -> int:
         pair = kinds[j : j + 2]
         if kind in "TSK":
             j += 1
+        elif kind == "Q":  # a fixed-width component column (MongoDB's "NETWORK  ")
+            j += 1 + (kinds[j + 1 : j + 2] == "B")
         elif len(pair) == 2 and (
             (pair[1] == "-" and kind in "DJWU") or (pair[1] in "BC" and kind in "DJU")
         ):
@@ -573,6 +577,8 @@ def _fits(reading: Reading, structure: Structure) -> bool:
             continue
         if want in "DJU" and have in "DJUW":
             continue
+        if want == "Q" and have in "WDJU":  # a value as wide as its column
+            continue
         if want == "y" and item.text == "-":  # Redis's verbose mark reads as a separator
             continue
         return False
@@ -682,7 +688,9 @@ def _fields(
         elif kind == "P":
             numbers = _number(process, item, numbers)
         elif kind in "BC":
-            if before in ("D", "J") or (before == "U" and kind == "C"):
+            if reading.stamp is None and _UPTIME.fullmatch(item.text):
+                pass  # dmesg's seconds since boot
+            elif before in ("D", "J") or (before == "U" and kind == "C"):
                 _context(fields, item.text)
             elif kind == "C":
                 pass
@@ -701,7 +709,7 @@ def _fields(
                 number = small_int(item.pid)
                 if number is not None:
                     process["pid"] = number
-        elif kind in "DJUK" or (kind == "W" and after == "-"):
+        elif kind in "DJUKQ" or (kind == "W" and after == "-"):
             log.setdefault("logger", item.text.strip())
         elif kind == "S":
             source = _SOURCE.fullmatch(item.text)

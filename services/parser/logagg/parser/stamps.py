@@ -119,6 +119,7 @@ ZONES: dict[str, str] = {
     "HST": "-10:00",
 }
 
+# ASCII digits only (re.ASCII below): other scripts' digits are no timestamp here.
 _FRAC = r"(?:[.,:](?P<frac>\d{1,9}))?"
 _TIME = r"(?P<H>\d{1,2})(?P<ts>[:.])(?P<M>\d\d)(?:(?P=ts)(?P<S>\d\d)" + _FRAC + r")?"
 _AMPM = r"(?:\s?(?P<ampm>[AaPp][Mm])(?![A-Za-z]))?"
@@ -136,17 +137,19 @@ _NUMERIC = re.compile(
     + _TIME
     + _AMPM
     + _ZONE
-    + _END
+    + _END,
+    re.ASCII,
 )
 # A year-less MM-dd (logcat) or MM/dd.
-_MONTH_DAY = re.compile(r"(?P<b>\d\d)(?P<s>[-/])(?P<c>\d\d) {1,3}" + _TIME + _ZONE + _END)
+_MONTH_DAY = re.compile(r"(?P<b>\d\d)(?P<s>[-/])(?P<c>\d\d) {1,3}" + _TIME + _ZONE + _END, re.ASCII)
 # yyyyMMdd / yyMMdd, then the time with or without colons.
 _COMPACT = re.compile(
     r"(?P<d>\d{8}|\d{6})(?:[T_ -]|)"
     r"(?:(?P<H>\d\d)(?P<M>\d\d)(?P<S>\d\d)|(?P<H2>\d\d):(?P<M2>\d\d):(?P<S2>\d\d))"
     + _FRAC
     + _ZONE
-    + _END
+    + _END,
+    re.ASCII,
 )
 # Day, month name, year: "07 Mar 2025 09:01:02", "Fri, 07 Mar 2025 09:01:02 GMT".
 _DAY_NAMED = re.compile(
@@ -155,7 +158,8 @@ _DAY_NAMED = re.compile(
     + _TIME
     + _AMPM
     + _ZONE
-    + _END
+    + _END,
+    re.ASCII,
 )
 # Month name first: syslog, ctime, date(1), Java's medium format, JavaScript.
 _NAMED = re.compile(
@@ -165,16 +169,18 @@ _NAMED = re.compile(
     + _AMPM
     + _ZONE
     + r"(?: (?P<y2>\d{4}))?"
-    + _END
+    + _END,
+    re.ASCII,
 )
 # glog / klog: Lmmdd hh:mm:ss.uuuuuu (the level letter is part of the stamp).
 _KLOG = re.compile(
     r"(?P<lvl>[IWEF])(?P<b>\d\d)(?P<c>\d\d) (?P<H>\d\d):(?P<M>\d\d):(?P<S>\d\d)\.(?P<frac>\d{6})"
-    + _END
+    + _END,
+    re.ASCII,
 )
-_EPOCH = re.compile(r"(?P<e>\d{13}|\d{10})(?:\.(?P<frac>\d{1,9}))?" + _END)
+_EPOCH = re.compile(r"(?P<e>\d{13}|\d{10})(?:\.(?P<frac>\d{1,9}))?" + _END, re.ASCII)
 _TIME_ONLY = re.compile(
-    r"(?P<H>\d\d)(?P<ts>:)(?P<M>\d\d):(?P<S>\d\d)" + _FRAC + _AMPM + _ZONE + _END
+    r"(?P<H>\d\d)(?P<ts>:)(?P<M>\d\d):(?P<S>\d\d)" + _FRAC + _AMPM + _ZONE + _END, re.ASCII
 )
 
 # Readings of a numeric date's three parts a, b, c (in preference order when several
