@@ -503,3 +503,18 @@ def test_spring_boot_lines_by_the_application_format() -> None:
     assert event["log"] == {"level": "info", "logger": "o.a.c.c.C.[Tomcat].[localhost].[/]"}
     assert event["process"] == {"pid": 1234, "thread": {"name": "main"}}
     assert event["message"] == "Initializing Spring"
+
+
+def test_pipe_separated_headers_by_the_batch() -> None:
+    lines = [
+        "2025-03-07 09:01:02.606|INFO|4242|worker started",
+        "2025-03-07 09:01:03.606|WARN|4242|queue depth 1514",
+        "2025-03-07 09:01:04.606|ERROR|4242|a message | with a bar",
+    ]
+    results = batch(lines)
+    assert [fields["message"] for fields in results] == [
+        "worker started", "queue depth 1514", "a message | with a bar",
+    ]  # fmt: skip
+    assert [fields["log"]["level"] for fields in results] == ["info", "warn", "error"]
+    assert all(fields["process"] == {"pid": 4242} for fields in results)
+    assert results[0]["@timestamp"] == "2025-03-07T09:01:02.606Z"

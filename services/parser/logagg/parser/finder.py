@@ -507,7 +507,7 @@ def _stamp_at(line: str, start: int, leading: bool, limit: int) -> tuple[Stamp, 
     end = stamp.end
     if line[end : end + 1] in (":", ","):
         end += 1
-    if end < len(line) and not line[end].isspace() and line[end] != "[":
+    if end < len(line) and not line[end].isspace() and line[end] not in "[|":
         return None
     return stamp, end, False
 
@@ -547,6 +547,9 @@ def _reading(
     count: int,
 ) -> Reading:
     stamp, end, open_bracket = found
+    if line[end : end + 1] == "|":
+        items = _pipe_items(line, end, limit, count)
+        return Reading(index, stamp, prefix, items, len(items), start)
     items, closed = _items(line, end, limit, count, open_bracket)
     kinds = _kinds(items)
     if any(item.kind in "LM" for item in prefix):
@@ -555,6 +558,29 @@ def _reading(
     else:
         header = header_length(kinds, True, line[start : start + 1] in "[(<")
     return Reading(index, stamp, prefix, items, max(header, closed), start)
+
+
+def _pipe_items(line: str, end: int, limit: int, count: int) -> list[Item]:
+    """The ``|``-separated fields after a time (``2025-...|INFO|main|message``).
+
+    Every field but the last is header; the batch settles how many there are, since a
+    message may hold a ``|`` too.
+    """
+    items: list[Item] = []
+    start = end + 1
+    while len(items) < count:
+        bar = line.find("|", start, limit)
+        if bar < 0:
+            break
+        match = _ITEM.match(line, start, bar)
+        if match is None:
+            items.append(Item("W", "", bar + 1))
+        else:
+            item = _classify(match)
+            text = item.text if item.kind in "LMlyPT" else line[start:bar].strip()
+            items.append(Item(item.kind, text, bar + 1, item.pid))
+        start = bar + 1
+    return items
 
 
 def _fits(reading: Reading, structure: Structure) -> bool:
