@@ -23,7 +23,8 @@ ACCESS_DATASET = "http.access"
 ERROR_DATASET = "apache.error"
 NGINX_ERROR_DATASET = "nginx.error"
 
-_QUOTED = r'"((?:[^"\\]|\\.)*)"'
+# Possessive: a quoted field ends at its first unescaped quote and nowhere else.
+_QUOTED = r'"((?:[^"\\]++|\\.)*+)"'
 _ACCESS = re.compile(
     r"(\S+) (\S+) (\S+) \[(\d\d)/([A-Za-z]{3})/(\d{4}):(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))? "
     r"([+-]\d{4})\] " + _QUOTED + r" (\d{3}|-) (\d+|-)(?: " + _QUOTED + " " + _QUOTED + r")?(.*)$",

@@ -26,7 +26,8 @@ GROK: dict[str, str] = {
         r"(?i:trace|debug|info|notice|warn(?:ing)?|err(?:or)?|crit(?:ical)?|fatal|severe"
         r"|emerg(?:ency)?|alert)"
     ),
-    "IP": r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+)",
+    # bounded: two overlapping unbounded runs ("::::") backtrack quadratically
+    "IP": r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]{0,39}:[0-9A-Fa-f:.]{1,45})",
     "INT": r"[+-]?\d+",
     "NUMBER": r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?",
     "WORD": r"\w+",
@@ -34,10 +35,11 @@ GROK: dict[str, str] = {
     "SPACE": r"\s*",
     "DATA": r".*?",
     "GREEDYDATA": r".*",
-    "QUOTEDSTRING": r'"(?:[^"\\]|\\.)*"',
+    "QUOTEDSTRING": r'"(?:[^"\\]++|\\.)*+"',
     "UUID": r"[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}",
     "HOSTNAME": r"[0-9A-Za-z][0-9A-Za-z.-]*",
-    "PATH": r"(?:/[^\s]*)+",
+    # not "(?:/[^\s]*)+": a repeat of a repeat that both match "/" is exponential
+    "PATH": r"/\S*",
 }
 
 SHORTHANDS = {

@@ -18,13 +18,20 @@ DATASET_3164 = "syslog.rfc3164"
 
 SEVERITIES = ("emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
 
+# Possessive quantifiers: an element's text cannot end anywhere but at its first
+# unescaped "]", so giving characters back could only retry the same failure.
 _5424 = re.compile(
-    r"(?:<(\d{1,3})>)?1 (-|\S+) (\S+) (\S+) (\S+) (\S+) "
-    r"(-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: (.*))?$",
+    r"(?:<(\d{1,3})>)?1 (-|\S++) (\S++) (\S++) (\S++) (\S++) "
+    r"(-|(?:\[(?:[^\]\\]++|\\.)*+\])++)(?: (.*))?$",
     re.DOTALL,
 )
-_SD_ELEMENT = re.compile(r"\[([^\s\]=]+)((?:\s+[^\s=\]]+=\"(?:[^\"\\]|\\.)*\")*)\s*\]")
-_SD_PARAM = re.compile(r"([^\s=\]]+)=\"((?:[^\"\\]|\\.)*)\"")
+# Structured data is read element after element from where the previous one ended,
+# never searched for: a search restarts at every "[" and rescans what follows, which is
+# quadratic in a line of thousands of "[".
+_SD_ELEMENT = re.compile(r"\[((?:[^\]\\]++|\\.)*+)\]", re.DOTALL)
+_SD_ID = re.compile(r"[^\s=\]\"]++")
+_SD_PARAM = re.compile(r"\s++([^\s=\]\"]++)=\"((?:[^\"\\]++|\\.)*+)\"", re.DOTALL)
+_SD_END = re.compile(r"\s*+$")
 _SD_ESCAPE = re.compile(r"\\([\"\\\]])")
 
 _3164 = re.compile(
@@ -64,12 +71,29 @@ def _priority(fields: Fields, text: str | None) -> None:
     }
 
 
+def _element(inside: str) -> tuple[str, dict[str, str]] | None:
+    """The SD-ID and parameters of one element's text, or None if it is not well formed."""
+    name = _SD_ID.match(inside)
+    if name is None:
+        return None
+    params: dict[str, str] = {}
+    position = name.end()
+    while (param := _SD_PARAM.match(inside, position)) is not None:
+        params[param.group(1)] = _SD_ESCAPE.sub(r"\1", param.group(2))
+        position = param.end()
+    if _SD_END.match(inside, position) is None:
+        return None
+    return name.group(), params
+
+
 def _structured_data(text: str) -> dict[str, dict[str, str]]:
     result: dict[str, dict[str, str]] = {}
-    for element in _SD_ELEMENT.finditer(text):
-        params = result.setdefault(element.group(1), {})
-        for param in _SD_PARAM.finditer(element.group(2)):
-            params[param.group(1)] = _SD_ESCAPE.sub(r"\1", param.group(2))
+    position = 0
+    while (element := _SD_ELEMENT.match(text, position)) is not None:
+        position = element.end()
+        found = _element(element.group(1))
+        if found is not None:
+            result.setdefault(found[0], {}).update(found[1])
     return result
 
 
