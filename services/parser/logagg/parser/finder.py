@@ -7,10 +7,14 @@ A line no dedicated format accepts is read in three steps:
    :mod:`logagg.parser.stamps` gives the time;
 2. the tokens after it are classified (a level word, a single level letter, a number,
    a bracket, ``name[pid]:`` or ``name:``, a dotted logger name, ``file.go:12]``, a
-   separator ``-`` or ``|``, another word) and a small grammar says where the header
-   ends: at a level and what may follow it (thread, pid, ``logger:``), at a
-   ``program[pid]:`` tag, or right after the timestamp;
+   separator ``-`` or ``|``, another word; see :class:`Item`) and a small grammar says
+   where the header ends: at a level and what may follow it (thread, pid, ``logger:``),
+   at a ``program[pid]:`` tag, or right after the timestamp (``|``-separated fields
+   right after the time are read field by field instead);
 3. what follows the header is the message, whole.
+
+A line without a timestamp is read only when it starts with a level (``ERROR:``,
+``[WARN]``, Python's ``WARNING:root:``) or with the kernel's seconds since boot.
 
 **Batch learning.** One batch holds one service's lines, so the header is learned from
 the batch: every line's reading gives a *signature* (where the timestamp stands, its
@@ -763,7 +767,7 @@ def _fields(
 
 def _prefix_level(prefix: Sequence[Item]) -> str | None:
     for item in prefix:
-        if item.kind == "L":
+        if item.kind in "LM":
             return item.text
     return None
 
