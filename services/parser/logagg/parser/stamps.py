@@ -140,8 +140,10 @@ _NUMERIC = re.compile(
     + _END,
     re.ASCII,
 )
-# A year-less MM-dd (logcat) or MM/dd.
-_MONTH_DAY = re.compile(r"(?P<b>\d\d)(?P<s>[-/])(?P<c>\d\d) {1,3}" + _TIME + _ZONE + _END, re.ASCII)
+# A year-less MM-dd (logcat), MM/dd, or dd.MM / MM.dd (the batch decides).
+_MONTH_DAY = re.compile(
+    r"(?P<b>\d\d)(?P<s>[-/.])(?P<c>\d\d) {1,3}" + _TIME + _ZONE + _END, re.ASCII
+)
 # yyyyMMdd / yyMMdd, then the time with or without colons.
 _COMPACT = re.compile(
     r"(?P<d>\d{8}|\d{6})(?:[T_ -]|)"
@@ -316,17 +318,20 @@ def _month_day(line: str, pos: int) -> Stamp | None:
     match = _MONTH_DAY.match(line, pos)
     if match is None:
         return None
-    b, c = match.group("b", "c")
+    first, second_part, sep = match.group("b", "c", "s")
     hour, minute, second = match.group("H", "M", "S")
-    if match.group("ts") != ":" or second is None:
+    if match.group("ts") != ":" or second is None or not _time_ok(hour, minute, second, ""):
         return None
-    if not (1 <= int(b) <= 12 and 1 <= int(c) <= 31) or not _time_ok(hour, minute, second, ""):
+    # the parts (first, second, no year) read month first or day first
+    candidates = (DMY, MDY) if sep == "." else (MDY, DMY)
+    readings = tuple(r for r in candidates if valid_reading(r, first, second_part, ""))
+    if not readings:
         return None
     zone, end = _zone_of(match)
     frac = match.group("frac") or ""
     return Stamp(
-        "md" + match.group("s"), _trim(line, pos, end), ("", b, c), (), hour, minute, second,
-        frac, "", zone,
+        "md" + sep, _trim(line, pos, end), (first, second_part, ""), readings, hour, minute,
+        second, frac, "", zone,
     )  # fmt: skip
 
 
@@ -490,10 +495,12 @@ def resolve(stamp: Stamp, reading: str, clock: Clock) -> Timestamp:
     if shape == "t":
         return _today(clock, hour, minute, second, frac, stamp.zone)
     a, b, c = stamp.parts
-    if shape in ("klog", "md-", "md/") or (shape.startswith("mn") and not c):
+    if shape.startswith("md"):
+        _, month, day = ordered(reading or stamp.readings[0], a, b, c)
+    if shape == "klog" or shape.startswith("md") or (shape.startswith("mn") and not c):
         if shape.startswith("mn"):
             month, day = b, a
-        else:
+        elif shape == "klog":
             month, day = b, c
         number = _month(month)
         if not number:
