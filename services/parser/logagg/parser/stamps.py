@@ -13,7 +13,8 @@ The shapes, by their first character:
   ``Mar  7 09:01:02``, C's ``ctime`` ``Fri Mar 07 09:01:02 2025``, ``date``'s
   ``Fri Mar 07 09:01:02 UTC 2025``, Java's ``Mar 7, 2025 9:01:02 AM``, JavaScript's
   ``Fri Mar 07 2025 09:01:02 GMT+0100``), weekday-first RFC 1123 dates, and glog/klog's
-  ``I0307 09:01:02.123456`` whose first letter is the level.
+  ``I0307 09:01:02.123456`` whose first letter is the level;
+* ``@``: TAI64N labels (daemontools, runit, s6).
 
 The time joins the date by a space, ``T``, ``-``, ``_``, ``:``, ``|``, ``,`` or nothing
 (compact forms); seconds may carry a fraction of 1-9 digits after ``.``, ``,`` or
@@ -180,6 +181,8 @@ _KLOG = re.compile(
     + _END,
     re.ASCII,
 )
+# TAI64N (daemontools, runit, s6): "@" and 24 hex digits, 2**62 + seconds, nanoseconds.
+_TAI64N = re.compile(r"@(?P<s>4[0-9a-fA-F]{15})(?P<n>[0-9a-fA-F]{8})" + _END, re.ASCII)
 _EPOCH = re.compile(r"(?P<e>\d{13}|\d{10})(?:\.(?P<frac>\d{1,9}))?" + _END, re.ASCII)
 _TIME_ONLY = re.compile(
     r"(?P<H>\d\d)(?P<ts>:)(?P<M>\d\d):(?P<S>\d\d)" + _FRAC + _AMPM + _ZONE + _END, re.ASCII
@@ -435,6 +438,21 @@ def _epoch(line: str, pos: int) -> Stamp | None:
     )  # fmt: skip
 
 
+def _tai64n(line: str, pos: int) -> Stamp | None:
+    match = _TAI64N.match(line, pos)
+    if match is None:
+        return None
+    # TAI runs ahead of UTC by the leap seconds (37 since 2017); close enough for a log
+    # line, and what daemontools' own tai64nlocal ignores too.
+    seconds = int(match.group("s"), 16) - (1 << 62)
+    if not _EPOCH_FIRST <= seconds < _EPOCH_LAST:
+        return None
+    nanos = int(match.group("n"), 16)
+    if nanos > 999_999_999:
+        return None
+    return Stamp("tai", match.end(), (str(seconds), "", ""), (), "", "", "", f"{nanos:09d}", "", "")
+
+
 def _time_only(line: str, pos: int) -> Stamp | None:
     match = _TIME_ONLY.match(line, pos)
     if match is None:
@@ -474,6 +492,8 @@ def find_stamp(line: str, pos: int, leading: bool) -> Stamp | None:
         if found is not None:
             return found
         return _epoch(line, pos) if leading else None
+    if first == "@":
+        return _tai64n(line, pos) if leading else None
     if first.isalpha():
         if first in "IWEF" and line[pos + 1 : pos + 2].isdigit():
             return _klog(line, pos)
@@ -485,7 +505,7 @@ def resolve(stamp: Stamp, reading: str, clock: Clock) -> Timestamp:
     """The UTC timestamp of ``stamp`` with its date read in ``reading`` order."""
     hour, minute, second, frac = stamp.hour, stamp.minute, stamp.second, stamp.frac
     shape = stamp.shape
-    if shape[0] == "e":
+    if shape[0] == "e" or shape == "tai":
         value = float(stamp.parts[0] + ("." + frac if frac else ""))
         return epoch(clock, value)
     if stamp.ampm:
