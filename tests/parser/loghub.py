@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from logagg.parser import BatchIdentity, parse_lines
+from logagg.parser import BatchIdentity, ParserConfig, parse_lines
+from logagg.parser.finder import Memory
 
 CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "loghub"
 SYSTEMS = ("Apache", "HDFS", "Hadoop", "Linux", "OpenSSH", "OpenStack", "Spark", "Zookeeper")
@@ -90,10 +91,18 @@ def load(system: str) -> tuple[list[str], list[dict[str, str]]]:
     return lines, rows
 
 
-def score(system: str) -> Score:
-    """Parse ``system``'s sample as one batch (auto-detection) and compare with its CSV."""
+FINDER_ONLY = ParserConfig(dedicated_formats=False)
+
+
+def score(system: str, config: ParserConfig | None = None) -> Score:
+    """Parse ``system``'s sample as one batch and compare with its CSV.
+
+    ``config`` defaults to auto-detection over every format; :data:`FINDER_ONLY` leaves
+    the text lines to the structure finder alone. The finder starts with no memory.
+    """
     lines, rows = load(system)
-    events = parse_lines(lines, BatchIdentity.of("golden", system.lower(), "", RECEIVED_AT))
+    identity = BatchIdentity.of("golden", system.lower(), "", RECEIVED_AT)
+    events = parse_lines(lines, identity, config or ParserConfig(), memory=Memory())
     by_position = {int(event["event"]["id"].rsplit("-", 1)[1]): event for event in events}
     result = Score(system)
     level_column = LEVEL_COLUMN[system]

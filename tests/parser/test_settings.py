@@ -21,6 +21,7 @@ def test_defaults() -> None:
     assert settings.config.keep_original is True
     assert settings.config.formats == {}
     assert settings.config.max_future == timedelta(days=1)
+    assert settings.config.dedicated_formats is True
 
 
 def test_every_option() -> None:
@@ -36,6 +37,7 @@ def test_every_option() -> None:
             "LOGAGG_PARSER_PATTERNS": json.dumps(patterns),
             "LOGAGG_KEEP_ORIGINAL": "false",
             "LOGAGG_PARSER_MAX_FUTURE": "2h",
+            "LOGAGG_PARSER_DEDICATED_FORMATS": "false",
         }
     )
     config = settings.config
@@ -46,6 +48,7 @@ def test_every_option() -> None:
     assert config.formats["old"].name == "pattern:legacy"
     assert config.keep_original is False
     assert config.max_future == timedelta(hours=2)
+    assert config.dedicated_formats is False
     event = parse_line(
         "2025-04-18 12:00:00 | WARN | disk - almost full",
         BatchIdentity.of("b", "old", "", "2025-04-18T12:00:00.000Z"),

@@ -9,6 +9,7 @@
 | ``LOGAGG_PARSER_PATTERNS`` | none | JSON object of named custom patterns |
 | ``LOGAGG_KEEP_ORIGINAL`` | ``true`` | keep the raw line in ``event.original`` |
 | ``LOGAGG_PARSER_MAX_FUTURE`` | ``1d`` | later timestamps are replaced by the receive time |
+| ``LOGAGG_PARSER_DEDICATED_FORMATS`` | ``true`` | ``false``: text lines go to the finder alone |
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ class ParserSettings(SettingsBase):
             formats=_formats(read, _patterns(read)),
             keep_original=read.boolean("LOGAGG_KEEP_ORIGINAL", True),
             max_future=timedelta(seconds=max_future),
+            dedicated_formats=read.boolean("LOGAGG_PARSER_DEDICATED_FORMATS", True),
         )
         return cls(
             redis=RedisSettings.read(read),

@@ -8,7 +8,7 @@ from logagg.parser.formats.pattern import PatternError, custom_format
 
 # Detection order: the most specific layouts first, so that a line that fits several
 # (an original LogAggregator line also starts like an application line) gets the
-# narrowest reading. Loose formats come last.
+# narrowest reading. A line none of them takes goes to the structure finder.
 DETECTION_ORDER: tuple[Format, ...] = (
     json_object.FORMAT,
     original.FORMAT,
@@ -20,14 +20,19 @@ DETECTION_ORDER: tuple[Format, ...] = (
     http.NGINX_ERROR,
     squid.FORMAT,
     logfmt.FORMAT,
-    application.LOOSE_FORMAT,
 )
+# Formats that read text lines (every one but JSON objects): the ones
+# ``ParserConfig.dedicated_formats`` turns off, leaving text lines to the finder.
+TEXT_FORMATS = frozenset(fmt for fmt in DETECTION_ORDER if fmt is not json_object.FORMAT)
 
-BY_NAME: dict[str, Format] = {fmt.name: fmt for fmt in DETECTION_ORDER}
+# ``timestamped`` (any line that starts with an application timestamp) is no longer
+# detected, since the structure finder reads those lines better; it can still be pinned.
+BY_NAME: dict[str, Format] = {fmt.name: fmt for fmt in (*DETECTION_ORDER, application.LOOSE_FORMAT)}
 
 __all__ = [
     "BY_NAME",
     "DETECTION_ORDER",
+    "TEXT_FORMATS",
     "Format",
     "ParseFunction",
     "PatternError",

@@ -48,10 +48,11 @@ _LEVEL = (
 # Possessive quantifiers (Python 3.11+) here and in the logger name: a partial match
 # could never be followed by what comes next, so giving characters back is wasted work.
 _BRACKET = r"\[((?:[^\[\]]++|\[[^\[\]]*+\])*+)\]"
-_DOTTED = r"[A-Za-z_$][\w$]*+(?:\.[\w$]++)++"
+_DOTTED = r"[A-Za-z_$][\w$]*+(?:(?:\.|::)[\w$]++)++"  # Java packages, Rust module paths
 # What follows the timestamp. Groups: 1 thread before the level, 2 pid, 3 level,
-# 4 thread after it, 5 pid after it, 6 logger, 7 logger before a context, 8 context,
-# 9 message.
+# 4 thread after it, 5 pid after it, 6 thread after Spring Boot's "---" (the last of
+# its "[app] [thread]"), 7 Spring Boot's logger column (any non-space name, Tomcat's
+# "o.a.c.c.C.[.[.[/]" too), 8 logger, 9 logger before a context, 10 context, 11 message.
 _REST = re.compile(
     r"(?:\s+-)?\s+"
     + f"(?:{_BRACKET}\\s+)?"
@@ -60,8 +61,8 @@ _REST = re.compile(
     + r":?\s*"
     + f"(?:{_BRACKET}\\s*)?"
     + r"(?:(\d+)\s+)?"
-    + r"(?:-\s+)?"
-    + f"(?:({_DOTTED})(?::\\s*|\\s+-\\s+)"
+    + f"(?:-{{1,3}}\\s+(?:{_BRACKET}\\s+){{0,2}}(?:([^\\s]{{1,200}}+)\\s++:\\s)?)?"
+    + f"(?:({_DOTTED})(?:\\s*+:\\s*|\\s+-\\s+)"
     + f"|({_DOTTED})\\s+\\[([^\\]]*+)\\]\\s+)?"
     + r"(.*)",
     re.DOTALL,
@@ -155,13 +156,16 @@ def parse(line: str, clock: Clock) -> Fields | None:
     stamp, end, file = start
     match = _REST.match(line, end)
     if match is not None:
-        thread0, pid, level, thread, pid2, logger, logger3, context, message = match.groups()
+        thread0, pid, level, thread, pid2, thread2, column, logger, logger3, context, message = (
+            match.groups()
+        )
+        logger = column or logger
     else:
         python = _PYTHON_REST.match(line, end)
         if python is None:
             return None
         logger, level, message = python.groups()
-        thread0 = pid = thread = pid2 = logger3 = context = None
+        thread0 = pid = thread = pid2 = thread2 = logger3 = context = None
     log: Fields = {"level": level.lower()}
     fields: Fields = {
         "@timestamp": stamp,
@@ -172,9 +176,9 @@ def parse(line: str, clock: Clock) -> Fields | None:
     logger = logger or logger3
     if logger:
         log["logger"] = logger
-    thread = thread or thread0
-    if thread:
-        _thread(fields, log, thread)
+    thread = thread2 or thread or thread0
+    if thread and thread.strip():
+        _thread(fields, log, thread.strip())
     pid = pid or pid2
     if pid:
         pid_number = small_int(pid)

@@ -2,7 +2,8 @@
 
 ``%(asctime)s - client_ip - %(process)d - %(levelname)s - %(funcName)s - %(filename)s -
 %(message)s``. The message is everything after the sixth separator, hyphens and `` - ``
-included.
+included. The original clients pad the address (``%(client_ip)-15s``), so spaces may
+stand between it and its separator.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ DATASET = "logagg.line"
 # message keeps every later " - ".
 _LINE = re.compile(
     r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:,(\d{1,6}))? - "
-    r"([^ ]*) - (\d*) - ([A-Za-z]+) - ([^ ]*) - ([^ ]*) - (.*)",
+    r"([^ ]*) {1,40}- (\d*) - ([A-Za-z]+) - ([^ ]*) - ([^ ]*) - (.*)",
     re.DOTALL,
 )
 
