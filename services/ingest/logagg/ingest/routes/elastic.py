@@ -179,9 +179,7 @@ def bulk(index: str | None = None) -> Response:
     # Each record is an action line and a source line: refused before any is parsed.
     max_lines = current().body_limits.max_lines
     if data.count(b"\n") > 2 * max_lines + 1:
-        raise ApiError(
-            413, "too_many_lines", f"a request may carry at most {max_lines} records"
-        )
+        raise ApiError(413, "too_many_lines", f"a request may carry at most {max_lines} records")
     parsed = split_bulk(data, index, current().body_limits.max_line_bytes)
     stored = store_documents(parsed.documents, user, received, backlog)
     took = int((time.perf_counter() - started) * 1000)
