@@ -121,7 +121,7 @@ _STREAMS = frozenset(("stdout", "stderr"))
 SYMBOLS = {".": "debug", "-": "verbose", "*": "notice", "#": "warning"}
 LETTERS = {
     "I": "info",
-    "W": "warn",
+    "W": "warn",  # Android logcat's name, before a "Tag:"; elsewhere W is "warning"
     "E": "error",
     "D": "debug",
     "V": "verbose",
@@ -663,6 +663,8 @@ def _level_of(items: Sequence[Item], kinds: str) -> str | None:
         if kind in "LM":
             return item.text
         if kind == "l" and not (position and kinds[position - 1] == "O"):
+            if item.text == "W" and kinds[position + 1 : position + 2] != "T":
+                return "warning"  # glog's and MongoDB's W; logcat's "W Tag:" is Warn
             return LETTERS.get(item.text)
         if kind == "y":
             return SYMBOLS.get(item.text)

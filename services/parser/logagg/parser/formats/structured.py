@@ -15,7 +15,8 @@ import orjson
 from logagg.parser.fields import Fields
 from logagg.parser.timestamps import Clock, TimestampProblem, epoch, from_text
 
-TIMESTAMP_KEYS = ("@timestamp", "timestamp", "time", "ts")
+# "t" is log15's key (Grafana's logfmt), taken only when its value reads as a time
+TIMESTAMP_KEYS = ("@timestamp", "timestamp", "time", "ts", "t")
 LEVEL_KEYS = ("level", "severity", "lvl", "log.level")
 MESSAGE_KEYS = ("message", "msg")
 LOGGER_KEYS = ("logger", "log.logger", "logger_name")
