@@ -13,7 +13,7 @@ import pytest
 import requests
 from redis import Redis
 
-from logagg.embedded import IngestServer
+from logagg.embedded import IngestServer, RedisServer
 from logagg.queues import PARSE, job_queue
 
 from .api import login, post_log, register
@@ -98,8 +98,19 @@ DNS_RESOLVR_LOG = (
 )
 
 
-def test_the_original_clients_requests_exactly(redis_url: str, tmp_path: Path) -> None:
+def test_the_original_clients_requests_exactly(tmp_path: Path) -> None:
     """The flusher's two calls, byte for byte: its status check, and the lines delivered."""
+    # A Redis of its own: the session's is the running pipeline's, whose parser would take
+    # the jobs this test reads, and which a flush would empty of its users.
+    redis_server = RedisServer(tmp_path / "redis", appendonly=False)
+    redis_server.start()
+    try:
+        _requests_exactly(redis_server.url, tmp_path)
+    finally:
+        redis_server.stop()
+
+
+def _requests_exactly(redis_url: str, tmp_path: Path) -> None:
     log_file = tmp_path / "dnsresolvr.log"
     log_file.write_bytes(DNS_RESOLVR_LOG.encode())
     env = {
